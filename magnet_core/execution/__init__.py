@@ -1,0 +1,1 @@
+"""Safe parsing and execution of function calls written by models (untrusted text)."""

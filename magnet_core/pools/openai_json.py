@@ -1,0 +1,89 @@
+"""A JSON / JSONL file of OpenAI-style tool definitions. No implementations: calls are simulated.
+
+Accepted shapes: a JSON list of tools, `{"tools": [...]}`, or JSONL with one tool per line. A tool is
+`{"type": "function", "function": {...}}` or the bare function object; optional extension keys
+`response`, `category` and `tool_class` are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from magnet_core.domain.functions import FunctionSpec
+from magnet_core.execution.backends import BackendSession, SimulatedBackendSession
+from magnet_core.pools.base import FunctionPool, PoolIssue, PoolLoadError, dedupe, finish
+from magnet_core.pools.entries import spec_from_raw
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+def load_openai_json_pool(source: str, strict: bool = False) -> FunctionPool:
+    path = Path(source)
+    if not path.is_file():
+        raise PoolLoadError(source, [PoolIssue(source, "file not found")])
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise PoolLoadError(source, [PoolIssue(source, f"file larger than {MAX_FILE_BYTES} bytes")])
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PoolLoadError(source, [PoolIssue(f"{source}@byte{error.start}", "file is not valid UTF-8")]) from None
+    issues: list[PoolIssue] = []
+    entries = _entries(text, path.name, issues)
+    specs: list[FunctionSpec] = []
+    locations: list[str] = []
+    for location, raw in entries:
+        result = spec_from_raw(raw, location, source_pool=f"openai-json:{path.name}", executable=False)
+        if isinstance(result, PoolIssue):
+            issues.append(result)
+        else:
+            specs.append(result)
+            locations.append(location)
+    specs = dedupe(specs, locations, issues)
+    finish(issues, source, strict)
+    return FunctionPool(
+        name=path.stem,
+        kind="openai-json",
+        source=str(path),
+        specs=tuple(specs),
+        session_factory=_simulated_session,
+        issues=tuple(issues),
+        simulated=True,
+    )
+
+
+def _simulated_session(specs: list[FunctionSpec], initial_state: dict[str, Any]) -> BackendSession:
+    return SimulatedBackendSession(specs)
+
+
+def _entries(text: str, label: str, issues: list[PoolIssue]) -> list[tuple[str, Any]]:
+    stripped = text.lstrip()
+    if stripped.startswith("[") or stripped.startswith("{") and not _looks_like_jsonl(text):
+        try:
+            decoded = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as error:
+            issues.append(PoolIssue(label, f"invalid JSON: {error}"))
+            return []
+        if isinstance(decoded, dict) and isinstance(decoded.get("tools"), list):
+            decoded = decoded["tools"]
+        if isinstance(decoded, dict):
+            decoded = [decoded]
+        if not isinstance(decoded, list):
+            issues.append(PoolIssue(label, "top level must be a list of tools or {'tools': [...]}"))
+            return []
+        return [(f"{label}[{index}]", raw) for index, raw in enumerate(decoded)]
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append((f"{label}:{number}", json.loads(line)))
+        except (json.JSONDecodeError, RecursionError) as error:
+            issues.append(PoolIssue(f"{label}:{number}", f"invalid JSON: {error}"))
+    return entries
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines)
