@@ -30,8 +30,6 @@ def pool(
         typer.echo(json.dumps(summary, indent=2))
         return
     typer.echo(format_pool_summary(summary))
-    if loaded.issues:
-        raise typer.Exit(code=0)
 
 
 def pool_summary(loaded) -> dict:

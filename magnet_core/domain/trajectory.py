@@ -189,3 +189,15 @@ class PreferencePair(BaseModel):
     reason: str
     scenario_id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Reject(BaseModel):
+    """An item a stage refused, kept with its reason so nothing disappears silently."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str
+    item_id: str
+    reason: str
+    detail: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)

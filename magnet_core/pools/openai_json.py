@@ -1,6 +1,6 @@
 """A JSON / JSONL file of OpenAI-style tool definitions. No implementations: calls are simulated.
 
-Accepted shapes: a JSON list of tools, `{"tools": [...]}`, or JSONL with one tool per line. A tool is
+Accepted shapes: a JSON list of tools or `{"tools": [...]}` (.json), or one tool per line (.jsonl). A tool is
 `{"type": "function", "function": {...}}` or the bare function object; optional extension keys
 `response`, `category` and `tool_class` are kept.
 """
@@ -30,7 +30,7 @@ def load_openai_json_pool(source: str, strict: bool = False) -> FunctionPool:
     except UnicodeDecodeError as error:
         raise PoolLoadError(source, [PoolIssue(f"{source}@byte{error.start}", "file is not valid UTF-8")]) from None
     issues: list[PoolIssue] = []
-    entries = _entries(text, path.name, issues)
+    entries = _entries(text, path.name, issues, lines=path.suffix.lower() in (".jsonl", ".ndjson"))
     specs: list[FunctionSpec] = []
     locations: list[str] = []
     for location, raw in entries:
@@ -57,9 +57,8 @@ def _simulated_session(specs: list[FunctionSpec], initial_state: dict[str, Any])
     return SimulatedBackendSession(specs)
 
 
-def _entries(text: str, label: str, issues: list[PoolIssue]) -> list[tuple[str, Any]]:
-    stripped = text.lstrip()
-    if stripped.startswith("[") or stripped.startswith("{") and not _looks_like_jsonl(text):
+def _entries(text: str, label: str, issues: list[PoolIssue], lines: bool) -> list[tuple[str, Any]]:
+    if not lines:
         try:
             decoded = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as error:
@@ -83,7 +82,3 @@ def _entries(text: str, label: str, issues: list[PoolIssue]) -> list[tuple[str, 
             issues.append(PoolIssue(f"{label}:{number}", f"invalid JSON: {error}"))
     return entries
 
-
-def _looks_like_jsonl(text: str) -> bool:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines)

@@ -119,7 +119,7 @@ def _describe(name: str, member: Any, location: str, issues: list[PoolIssue]) ->
             schema["description"] = arg_docs[param.name]
         if param.default is inspect.Parameter.empty:
             required.append(param.name)
-        elif _json_scalar(param.default):
+        elif param.default is not None and _json_scalar(param.default):
             schema["default"] = param.default
         properties[param.name] = schema
     raw: dict[str, Any] = {"name": name, "description": summary, "parameters": {"type": "object", "properties": properties, "required": required}}

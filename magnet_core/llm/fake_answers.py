@@ -1,0 +1,125 @@
+"""How the local test server decides what to answer: `echo`, `script` and `hint` modes.
+
+Kept apart from the HTTP layer so the answering rules are plain functions of the request's messages.
+The `hint` mode stands in for a teacher model that follows the reference calls the hint distiller put
+into its prompt, which lets the whole synthesis pipeline run end-to-end against real HTTP without a
+real model. Reference call text is untrusted and is parsed only with `parse_calls`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from magnet_core.execution.call_parser import CallParseError, parse_calls
+
+REFERENCE_BLOCK = re.compile(r"<reference_calls>(.*?)</reference_calls>", re.DOTALL)
+AnswerMode = Literal["echo", "script", "hint"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One assistant message: text and/or OpenAI tool calls (arguments already JSON text)."""
+
+    content: str | None
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class ScriptRule:
+    """A regex on the last user message (`target="last_user"`) or on the whole prompt (`"prompt"`)."""
+
+    pattern: str
+    content: str | None = None
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    target: Literal["last_user", "prompt"] = "last_user"
+
+    def matches(self, messages: list[dict[str, Any]]) -> bool:
+        text = last_user_text(messages) if self.target == "last_user" else prompt_text(messages)
+        return re.search(self.pattern, text, re.DOTALL) is not None
+
+    def answer(self) -> Answer:
+        calls = tuple(_tool_call(call.get("name", ""), call.get("arguments", {}), i) if "function" not in call else call
+                      for i, call in enumerate(self.tool_calls))
+        return Answer(content=self.content, tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    mode: AnswerMode = "echo"
+    script: tuple[ScriptRule, ...] = field(default_factory=tuple)
+
+
+def answer_for(messages: list[dict[str, Any]], rules: AnswerRules) -> Answer:
+    if rules.mode == "hint":
+        return hint_answer(messages)
+    if rules.mode == "script":
+        for rule in rules.script:
+            if rule.matches(messages):
+                return rule.answer()
+    return echo_answer(messages)
+
+
+def echo_answer(messages: list[dict[str, Any]]) -> Answer:
+    """Deterministic text: the same prompt always gets the same answer, so tests can compare runs."""
+    text = last_user_text(messages)
+    digest = hashlib.sha256(prompt_text(messages).encode()).hexdigest()[:12]
+    return Answer(content=f"echo[{digest}]: {text[:200]}")
+
+
+def hint_answer(messages: list[dict[str, Any]]) -> Answer:
+    """Answer with the next reference call not yet made in this turn, one call per step.
+
+    The turn starts after the last user message; calls already made are counted from the assistant
+    messages after it. With every call made, a short summary closes the turn; an empty block (`[]`)
+    means the turn is missing a function or parameter, so the answer asks the user for it.
+    """
+    blocks = REFERENCE_BLOCK.findall(prompt_text(messages))
+    if not blocks:
+        return Answer(content="I could not find any reference calls to follow.")
+    try:
+        calls = parse_calls(blocks[-1])
+    except CallParseError as error:
+        return Answer(content=f"The reference calls could not be read ({error}).")
+    if not calls:
+        return Answer(content="I cannot do that yet: which function or parameter value should I use?")
+    made = calls_made_this_turn(messages)
+    if made >= len(calls):
+        names = ", ".join(call.name for call in calls)
+        return Answer(content=f"Done: I ran {names} and reported the results above.")
+    call = calls[made]
+    return Answer(content=None, tool_calls=(_tool_call(call.name, call.arguments, made),), finish_reason="tool_calls")
+
+
+def calls_made_this_turn(messages: list[dict[str, Any]]) -> int:
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return sum(len(m.get("tool_calls") or ()) for m in messages[last_user + 1:] if m.get("role") == "assistant")
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+def prompt_text(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(content_text(m.get("content")) for m in messages)
+
+
+def content_text(content: Any) -> str:
+    """Message content may be a string or a list of OpenAI content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def _tool_call(name: str, arguments: dict[str, Any], index: int) -> dict[str, Any]:
+    return {"id": f"call_{index}", "type": "function",
+            "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)}}

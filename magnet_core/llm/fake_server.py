@@ -1,0 +1,246 @@
+"""A local OpenAI-compatible server: the test double for the network, owned by the project.
+
+Tests and benchmarks run the real litellm client over real HTTP against it on 127.0.0.1, so retries,
+Retry-After, timeouts, auth failures and the cache are exercised end to end without a paid API. It
+counts every request (`GET /stats`) so a test can prove that a warm cache made zero HTTP calls.
+It is never a part of the factory itself: it answers from rules (`echo`, `script`, `hint`), not a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from aiohttp import web
+
+from magnet_core.llm.fake_answers import Answer, AnswerRules, answer_for, prompt_text
+
+Fault = Literal["rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function", "truncated"]
+FAULTS: tuple[str, ...] = ("rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function",
+                           "truncated")
+
+
+@dataclass(frozen=True)
+class FakeServerConfig:
+    """Everything the server does is decided here; swap it at run time with `FakeLLMServer.configure`.
+
+    `schedule[i]` is the fault (or None) for the i-th chat request since the last reset; requests past
+    the schedule draw from `fault_rates` (probabilities, seeded so a run is reproducible).
+    """
+
+    latency_s: float = 0.0
+    answers: AnswerRules = field(default_factory=AnswerRules)
+    schedule: tuple[str | None, ...] = ()
+    fault_rates: tuple[tuple[str, float], ...] = ()
+    retry_after_s: float | None = 0.01
+    hang_s: float = 30.0
+    api_key: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model_name: str = "fake-model"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = {f for f in self.schedule if f is not None} | {f for f, _ in self.fault_rates}
+        if unknown - set(FAULTS):
+            raise ValueError(f"unknown fault kinds {sorted(unknown - set(FAULTS))}; known: {FAULTS}")
+
+
+@dataclass
+class ServerStats:
+    """Counters read by tests; `chat_requests` counts every POST to /v1/chat/completions."""
+
+    chat_requests: int = 0
+    by_path: Counter = field(default_factory=Counter)
+    by_fault: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"chat_requests": self.chat_requests, "by_path": dict(self.by_path), "by_fault": dict(self.by_fault),
+                "by_status": {str(k): v for k, v in self.by_status.items()}, "in_flight": self.in_flight,
+                "max_in_flight": self.max_in_flight}
+
+
+class FakeLLMServer:
+    """In-process server: `async with FakeLLMServer(config) as server: ... server.url ...`."""
+
+    def __init__(self, config: FakeServerConfig | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.config = config or FakeServerConfig()
+        self.host, self.port = host, port
+        self.stats = ServerStats()
+        self._rng = random.Random(self.config.seed)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        """The `api_base` for litellm (`openai/<name>` model strings)."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def configure(self, **changes: Any) -> None:
+        self.config = replace(self.config, **changes)
+
+    def reset(self) -> None:
+        self.stats = ServerStats()
+        self._rng = random.Random(self.config.seed)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/stats", self._stats)
+        app.router.add_post("/stats/reset", self._reset)
+        return app
+
+    async def start(self) -> "FakeLLMServer":
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "FakeLLMServer":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _models(self, request: web.Request) -> web.Response:
+        self.stats.by_path[request.path] += 1
+        return web.json_response({"object": "list", "data": [{"id": self.config.model_name, "object": "model"}]})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats.as_dict())
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"reset": True})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        stats, config = self.stats, self.config
+        index = stats.chat_requests
+        stats.chat_requests += 1
+        stats.by_path[request.path] += 1
+        stats.in_flight += 1
+        stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            response = await self._answer(request, config, index)
+        finally:
+            stats.in_flight -= 1
+        stats.by_status[response.status] += 1
+        return response
+
+    async def _answer(self, request: web.Request, config: FakeServerConfig, index: int) -> web.StreamResponse:
+        if config.api_key is not None and request.headers.get("Authorization") != f"Bearer {config.api_key}":
+            return _error(401, "invalid_api_key", "Incorrect API key provided.")
+        try:
+            body = await request.json()
+            messages = list(body["messages"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return _error(400, "invalid_request_error", "body must be JSON with a 'messages' list")
+        fault = self._fault_for(index, config)
+        if fault is not None:
+            self.stats.by_fault[fault] += 1
+        if config.latency_s:
+            await asyncio.sleep(config.latency_s)
+        if fault == "rate_limit":
+            headers = {"Retry-After": f"{config.retry_after_s:g}"} if config.retry_after_s is not None else {}
+            return _error(429, "rate_limit_exceeded", "Rate limit reached, slow down.", headers)
+        if fault == "server_error":
+            return _error(500, "server_error", "The server had an error processing the request.")
+        if fault == "bad_request":
+            return _error(400, "invalid_request_error", "Invalid request: injected bad request.")
+        if fault == "hang":
+            await asyncio.sleep(config.hang_s)
+        if fault == "malformed":
+            return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [{"mess',
+                                content_type="application/json")
+        answer = answer_for(messages, config.answers)
+        if fault == "unknown_function":
+            answer = Answer(content=None, finish_reason="tool_calls", tool_calls=({
+                "id": "call_0", "type": "function",
+                "function": {"name": "function_that_does_not_exist", "arguments": "{}"}},))
+        if fault == "truncated":
+            text = answer.content or json.dumps([c["function"] for c in answer.tool_calls])
+            answer = Answer(content=text[: max(1, len(text) // 2)], finish_reason="length")
+        return web.json_response(self._completion(body, messages, answer, config, index))
+
+    def _fault_for(self, index: int, config: FakeServerConfig) -> str | None:
+        if index < len(config.schedule):
+            return config.schedule[index]
+        for fault, rate in config.fault_rates:
+            if self._rng.random() < rate:
+                return fault
+        return None
+
+    @staticmethod
+    def _completion(body: dict[str, Any], messages: list[dict[str, Any]], answer: Answer,
+                    config: FakeServerConfig, index: int) -> dict[str, Any]:
+        prompt_tokens = config.prompt_tokens if config.prompt_tokens is not None else len(prompt_text(messages)) // 4 + 1
+        completion_tokens = (config.completion_tokens if config.completion_tokens is not None
+                             else len(answer.content or json.dumps(list(answer.tool_calls))) // 4 + 1)
+        message: dict[str, Any] = {"role": "assistant", "content": answer.content}
+        if answer.tool_calls:
+            message["tool_calls"] = list(answer.tool_calls)
+        return {
+            "id": f"chatcmpl-fake-{index}", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", config.model_name),
+            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    payload = {"error": {"message": message, "type": code, "code": code}}
+    return web.json_response(payload, status=status, headers=headers)
+
+
+class FakeServerThread:
+    """The same server on its own event loop in a daemon thread, for sync code and benchmarks.
+
+    A separate loop keeps the server's work off the client's loop, so a benchmark measures the client.
+    """
+
+    def __init__(self, config: FakeServerConfig | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.server = FakeLLMServer(config, host, port)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-llm-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def stats(self) -> ServerStats:
+        return self.server.stats
+
+    def start(self) -> "FakeServerThread":
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(timeout=30)
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> "FakeServerThread":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
