@@ -1,0 +1,71 @@
+"""Normalised tokens of names and descriptions: the shared vocabulary of candidate ranking and judging.
+
+Outputs and inputs of different functions rarely share exact names (`user_id` vs `receiver_id` described
+as "User ID of the user"), so both sides are reduced to lower-case, singular word tokens with the filler
+words removed; matching is then set containment over these tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_WORD = re.compile(r"[a-z0-9]+")
+
+STOPWORDS = frozenset(
+    """a an the of to for in on at by from with and or is are be been as it its this that these those
+    if else not no none true false default defaults given specified specific which what who whose when
+    where will can could should would may might must only any all each every some one into than then
+    there their them they you your user's also such e g eg ie etc use used using based""".split()
+)
+
+# Words too common in schemas to identify a value on their own ("id" of what? "status" of what?).
+GENERIC = frozenset(
+    """id ids name names status result results value values message messages list lists type types
+    count data info information detail details content item items output response number numbers
+    string flag option mode key keys history stat stats new current total object dict dictionary array
+    level code text description title amount""".split()
+)
+
+# Leading verbs of function names: what a function does, not what it is about.
+VERBS = frozenset(
+    """get set list add remove delete create update edit post send make find search fetch retrieve
+    view show display check compute calculate estimate cancel close resolve place book register
+    purchase buy sell fill start stop press release lock unlock activate deactivate adjust change
+    authenticate login logout log contact notify filter convert read write open move copy sort count
+    mention follow unfollow comment retweet fund withdraw verify""".split()
+)
+
+
+@lru_cache(maxsize=200_000)
+def singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=200_000)
+def name_tokens(name: str) -> tuple[str, ...]:
+    """`receiverID` / `receiver_id` / `receiver-id` -> ("receiver", "id")."""
+    spaced = _CAMEL.sub(" ", name)
+    return tuple(singular(word) for word in _WORD.findall(spaced.lower()) if word not in STOPWORDS)
+
+
+def text_tokens(text: str, limit: int = 40) -> frozenset[str]:
+    """Content words of a description (first `limit` words: the head of a description names the thing)."""
+    words = _WORD.findall(_CAMEL.sub(" ", text).lower())[:limit]
+    return frozenset(singular(word) for word in words if word not in STOPWORDS)
+
+
+def object_nouns(function_name: str) -> tuple[str, ...]:
+    """What a function is about: its name without the leading verb(s) and generic words.
+
+    `post_tweet` -> ("tweet",); `get_order_details` -> ("order",); `get_user_tickets` -> ("user", "ticket").
+    """
+    tokens = list(name_tokens(function_name))
+    while tokens and tokens[0] in VERBS:
+        tokens.pop(0)
+    return tuple(token for token in tokens if token not in GENERIC and token not in VERBS)
