@@ -97,12 +97,21 @@ def read_jsonl(ref: ArtifactRef, item_type: Any = None) -> list[Any]:
     return TypeAdapter(list[item_type]).validate_python(rows)
 
 
-def ref_for_existing(path: Path, kind: Literal["json", "jsonl", "parquet", "dir"] = "dir", count: int = 0) -> ArtifactRef:
-    """Ref to an output a stage wrote itself (a dataset directory, a checkpoint): hash of every file in it."""
+def ref_for_existing(path: Path, kind: Literal["json", "jsonl", "parquet", "dir"] = "dir", count: int = 0,
+                     shallow: bool = False) -> ArtifactRef:
+    """Ref to an output a stage wrote itself (a dataset directory, a checkpoint): hash of every file in it.
+
+    `shallow` hashes names, sizes and modification times instead of bytes: for user-supplied base models
+    of many gigabytes, where reading every byte per run would cost more than the run.
+    """
     path = path.resolve()
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
         digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        digest.update(sha256_bytes(file.read_bytes()).encode())
+        if shallow:
+            stat = file.stat()
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        else:
+            digest.update(sha256_bytes(file.read_bytes()).encode())
     return ArtifactRef(kind=kind, path=str(path), sha256=digest.hexdigest(), count=count or len(files))

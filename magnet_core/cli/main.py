@@ -28,6 +28,12 @@ def _root() -> None:
 COMMAND_MODULES = [
     "magnet_core.cli.pool_commands",
     "magnet_core.cli.run_command",
+    "magnet_core.cli.deploy_command",
+    "magnet_core.cli.graph_command",
+    "magnet_core.cli.dataset_command",
+    "magnet_core.cli.llm_command",
+    "magnet_core.cli.train_command",
+    "magnet_core.cli.eval_command",
 ]
 
 for _module in COMMAND_MODULES:

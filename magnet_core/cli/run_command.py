@@ -1,11 +1,19 @@
-"""`magnet run`: the main job on the embedded default (offline roles, BFCL pool, no API key)."""
+"""`magnet run`: the whole pipeline as a Prefect flow, on embedded Prefect unless PREFECT_API_URL is set.
+
+With no config it runs the offline default (offline roles, BFCL pool, a small dataset, a tiny-model
+SFT and mDPO on CPU) and says so. It prints where the outputs are, and this run's time next to the
+previous run's (kept in `<workdir>/last_run.json`), so a warm re-run shows what the cache saved.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+import os
+import time
+from pathlib import Path
 
-from magnet_core.cli.pool_commands import format_pool_summary, pool_summary
-from magnet_core.pools import load_pool
+import typer
+import yaml
 
 OFFLINE_BANNER = "[offline default] no teacher model configured: offline roles, BFCL pool, no API key needed"
 
@@ -14,7 +22,81 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run)
 
 
-def run() -> None:
-    """Run the factory's main job on the embedded default."""
-    typer.echo(OFFLINE_BANNER)
-    typer.echo(format_pool_summary(pool_summary(load_pool("bfcl"))))
+def load_config(path: Path | None, workdir: str | None, runner: str | None, dask_address: str | None,
+                no_train: bool):
+    from flows.configs import PipelineConfig
+
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path else {}
+    if not isinstance(raw, dict):
+        raise typer.BadParameter(f"{path}: the pipeline config is a YAML/JSON mapping")
+    if workdir:
+        raw["workdir"] = workdir
+    if runner or dask_address:
+        raw["runner"] = {**raw.get("runner", {}), "kind": "dask" if dask_address else runner}
+        if dask_address:
+            raw["runner"]["dask_address"] = dask_address
+    if no_train:
+        raw["training"] = None
+    return PipelineConfig.model_validate(raw)
+
+
+def run(
+    config_path: Path = typer.Option(None, "--config", help="YAML/JSON file with a PipelineConfig (default: offline)."),
+    workdir: str = typer.Option(None, "--workdir", help="Artifacts, cache, ledgers, checkpoints (default .magnet)."),
+    runner: str = typer.Option(None, "--runner", help="Shard task runner: thread (default) or dask."),
+    dask_address: str = typer.Option(None, "--dask-address", help="tcp://host:port of a Dask scheduler."),
+    no_train: bool = typer.Option(False, "--no-train", help="Stop after the dataset."),
+) -> None:
+    """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
+    from pydantic import ValidationError
+
+    try:
+        config = load_config(config_path, workdir, runner, dask_address, no_train)
+    except ValidationError as error:
+        typer.echo(f"invalid pipeline config:\n{error}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(OFFLINE_BANNER if config.offline else "teacher models configured: roles call the LLM client")
+    where = os.environ.get("PREFECT_API_URL") or "embedded Prefect (temporary local server, no server to start)"
+    typer.echo(f"orchestration: {where}")
+
+    from flows.pipeline import pipeline_flow
+
+    started = time.perf_counter()
+    state = pipeline_flow(config=config, return_state=True)
+    elapsed = time.perf_counter() - started
+    summary = state.result(raise_on_failure=False)
+    if not state.is_completed() or not isinstance(summary, dict):
+        typer.echo(f"pipeline {state.name}: {state.message}", err=True)
+        raise typer.Exit(code=1)
+    _print_summary(summary, config.offline)
+    _print_timing(Path(config.workdir), elapsed, summary)
+
+
+def _print_summary(summary: dict, offline: bool) -> None:
+    label = " [offline default]" if offline else ""
+    typer.echo(f"run {summary['run_id']}: {summary['status']}{label}")
+    for stage in summary["stages"]:
+        typer.echo(f"  {stage['stage']:<10} shards {stage['shards']:>3} (cached {stage['cached']:>3})  "
+                   f"in {stage['items_in']:>5}  out {stage['items_out']:>5}  rejects {stage['rejects']:>4}")
+    for name in summary.get("skipped", []):
+        typer.echo(f"  {name:<10} not wired into the pipeline yet (skipped)")
+    for label_text, key in (("dataset", "dataset_path"), ("dataset card", "card_path"), ("ledger", "ledger_dir"),
+                            ("SFT checkpoint", "sft_checkpoint"), ("mDPO checkpoint", "mdpo_checkpoint"),
+                            ("run summary", "summary_path")):
+        if summary.get(key):
+            typer.echo(f"{label_text + ':':<17}{summary[key]}")
+    costs = summary.get("costs", {})
+    typer.echo(f"teacher calls this run: {costs.get('calls', 0)} (cost ${costs.get('cost_usd', 0.0):.6f})"
+               + (" - offline roles make none" if offline else ""))
+
+
+def _print_timing(workdir: Path, elapsed: float, summary: dict) -> None:
+    record_path = workdir / "last_run.json"
+    previous = json.loads(record_path.read_text()) if record_path.is_file() else None
+    typer.echo(f"this run: {elapsed:.1f} s (flow body {summary.get('wall_s', 0.0):.1f} s)")
+    if previous:
+        ratio = previous["elapsed_s"] / elapsed if elapsed > 0 else float("inf")
+        typer.echo(f"previous run: {previous['elapsed_s']:.1f} s -> this run took 1/{ratio:.1f} of it "
+                   f"(ratio previous/this = {ratio:.1f}x)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(json.dumps({"elapsed_s": elapsed, "run_id": summary["run_id"], "finished_at": time.time()}))

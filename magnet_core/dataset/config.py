@@ -21,7 +21,7 @@ SINGLE_TURN_CATEGORIES: tuple[str, ...] = ("single", "parallel", "multiple")
 PAPER_SFT_COUNTS = {"single_turn": 20_000, "multi_turn": 7_800, "irrelevance": 6_200}
 PAPER_PREFERENCE_COUNTS = {"single_turn": 1_556, "multi_turn": 2_250, "irrelevance": 750}
 _IRRELEVANCE_SHARE = 0.16
-_MULTI_TURN_SHARE = round(7_800 / 34_000, 4)
+_MULTI_TURN_SHARE = round(PAPER_SFT_COUNTS["multi_turn"] / sum(PAPER_SFT_COUNTS.values()), 4)
 _SINGLE_EACH = round((1.0 - _IRRELEVANCE_SHARE - _MULTI_TURN_SHARE) / 3, 6)
 
 
@@ -31,10 +31,12 @@ class MixtureTarget(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mode: Literal["ratios", "counts"] = "ratios"
-    targets: dict[str, float] = Field(default_factory=dict)
+    targets: dict[str, float]
 
     @model_validator(mode="after")
     def _check(self) -> "MixtureTarget":
+        if not self.targets:
+            raise ValueError("a mixture target names at least one category (an empty one would keep nothing)")
         unknown = set(self.targets) - set(CATEGORIES)
         if unknown:
             raise ValueError(f"unknown categories in mixture target: {sorted(unknown)}; known: {list(CATEGORIES)}")
@@ -42,7 +44,7 @@ class MixtureTarget(BaseModel):
             raise ValueError("mixture targets must be >= 0")
         if self.mode == "counts" and any(float(v) != int(v) for v in self.targets.values()):
             raise ValueError("count targets must be whole numbers")
-        if self.mode == "ratios" and self.targets and sum(self.targets.values()) <= 0:
+        if self.mode == "ratios" and sum(self.targets.values()) <= 0:
             raise ValueError("ratio targets must not all be zero")
         return self
 
@@ -50,6 +52,13 @@ class MixtureTarget(BaseModel):
     def paper_ratios(cls) -> "MixtureTarget":
         single = {name: _SINGLE_EACH for name in SINGLE_TURN_CATEGORIES}
         return cls(mode="ratios", targets={**single, "multi_turn": _MULTI_TURN_SHARE, "irrelevance": _IRRELEVANCE_SHARE})
+
+    @classmethod
+    def paper_preference_ratios(cls) -> "MixtureTarget":
+        """mDPO pairs as in the paper (1,556 single-turn : 2,250 multi-turn : 750 irrelevance)."""
+        counts = PAPER_PREFERENCE_COUNTS
+        single = {name: counts["single_turn"] / 3 for name in SINGLE_TURN_CATEGORIES}
+        return cls(mode="ratios", targets={**single, "multi_turn": counts["multi_turn"], "irrelevance": counts["irrelevance"]})
 
     @classmethod
     def counts(cls, **counts: int) -> "MixtureTarget":

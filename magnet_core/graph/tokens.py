@@ -22,10 +22,10 @@ STOPWORDS = frozenset(
 
 # Words too common in schemas to identify a value on their own ("id" of what? "status" of what?).
 GENERIC = frozenset(
-    """id ids name names status result results value values message messages list lists type types
-    count data info information detail details content item items output response number numbers
+"""id ids name names status result results value values message messages list lists type types
+    count data info information detail details item items output response number numbers
     string flag option mode key keys history stat stats new current total object dict dictionary array
-    level code text description title amount""".split()
+    level code text description title amount working""".split()
 )
 
 # Leading verbs of function names: what a function does, not what it is about.
@@ -69,3 +69,55 @@ def object_nouns(function_name: str) -> tuple[str, ...]:
     while tokens and tokens[0] in VERBS:
         tokens.pop(0)
     return tuple(token for token in tokens if token not in GENERIC and token not in VERBS)
+
+
+# Generic words that only say "a collection of" or "the latest": dropped when matching a field to a parameter.
+DROPPABLE = frozenset("list history result data info detail current new total all".split())
+
+# What the items of a collection are called elsewhere (a directory's contents are file and folder names).
+ELEMENT_SYNONYMS: dict[str, frozenset[str]] = {
+    "content": frozenset({"file", "directory", "folder"}),
+    "directory": frozenset({"file", "folder"}),
+    "folder": frozenset({"file", "directory"}),
+    "following": frozenset({"user", "username"}),
+    "follower": frozenset({"user", "username"}),
+    "user": frozenset({"username"}),
+}
+
+_DELIMITERS = frozenset("to for in from that which with at on by whose where used if when".split())
+_SUBJECT_WORDS = re.compile(r"[A-Za-z0-9]+|[.,;:()\[\]]")
+
+
+def subject_tokens(description: str, limit: int = 8) -> frozenset[str]:
+    """The thing a parameter description names: its words up to the first preposition or punctuation.
+
+    "User ID of the user to send the message to" -> {user, id}; "Keyword to search for in the content"
+    -> {keyword}: the content is where the keyword is looked for, not what the parameter takes.
+    """
+    words: list[str] = []
+    for raw in _SUBJECT_WORDS.findall(_CAMEL.sub(" ", description))[: limit + 4]:
+        word = raw.lower()
+        if not word.isalnum() or word in _DELIMITERS:
+            if words:
+                break
+            continue
+        words.append(word)
+        if len(words) >= limit:
+            break
+    return frozenset(singular(word) for word in words if word not in STOPWORDS)
+
+
+_LIST_OF = re.compile(r"\b(?:list|dictionary|dictionaries|array) of (?:the |all )?([A-Za-z]+)(?: ([A-Za-z]+))?", re.I)
+
+
+def collection_item_words(description: str) -> frozenset[str]:
+    """"List of stock symbols in the watchlist" -> {stock, symbol}; "List of orders ID" -> {order, id}."""
+    match = _LIST_OF.search(description)
+    if not match:
+        return frozenset()
+    words = []
+    for word in match.groups():
+        if not word or word.lower() in STOPWORDS:
+            break
+        words.append(singular(word.lower()))
+    return frozenset(words)

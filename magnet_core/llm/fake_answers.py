@@ -38,6 +38,14 @@ class ScriptRule:
     tool_calls: tuple[dict[str, Any], ...] = ()
     target: Literal["last_user", "prompt"] = "last_user"
 
+    def __post_init__(self) -> None:
+        if self.target not in ("last_user", "prompt"):
+            raise ValueError(f"script rule target must be 'last_user' or 'prompt', got {self.target!r}")
+        try:
+            re.compile(self.pattern)
+        except re.error as error:
+            raise ValueError(f"script rule pattern {self.pattern!r} is not a valid regex: {error}") from error
+
     def matches(self, messages: list[dict[str, Any]]) -> bool:
         text = last_user_text(messages) if self.target == "last_user" else prompt_text(messages)
         return re.search(self.pattern, text, re.DOTALL) is not None

@@ -58,7 +58,9 @@ def param_phrase(spec: FunctionSpec, param: str) -> str:
     first = re.split(r"(?<=[.!?])\s|\[Enum\]|\(e\.g|Options|Here are", description)[0].strip().rstrip(".:; ")
     first = re.sub(r"^(the|a|an)\s+", "", first, flags=re.IGNORECASE)
     if 2 <= len(first.split()) <= 9:
-        return scrub_identifiers(first[0].lower() + first[1:])
+        if not first[1:2].isupper():
+            first = first[0].lower() + first[1:]
+        return scrub_identifiers(first)
     return humanize(param)
 
 

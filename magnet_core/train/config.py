@@ -72,7 +72,8 @@ class TrainConfig(BaseModel):
     max_steps: int = Field(-1, description="> 0 caps the run (tests, smoke runs)")
     weight_decay: float = Field(0.0, ge=0)
     gradient_checkpointing: bool = False
-    packing: bool = False
+    packing: bool = Field(False, description="pack rows (bfd); on GPU pair with attn_implementation flash_attention_2")
+    attn_implementation: str | None = Field(None, description="e.g. sdpa, flash_attention_2; None: transformers' default")
     # mDPO
     beta: float = Field(0.1, gt=0)
     mdpo_lambda: float = Field(1.0, ge=0, description="weight of the M-DPO term next to the chosen SFT loss")

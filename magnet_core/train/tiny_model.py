@@ -54,7 +54,8 @@ def _corpus() -> list[str]:
             f'{IM_START}assistant\n<tool_call>\n{{"name": "{word}_{other}", "arguments": '
             f"{json.dumps(args)}}}\n</tool_call>{IM_END}\n"
         )
-        lines.append(f"{IM_START}user\n<tool_response>\n{json.dumps({'result': other, 'ok': True})}\n</tool_response>{IM_END}\n")
+        output = json.dumps({"result": other, "ok": True})
+        lines.append(f"{IM_START}user\n<tool_response>\n{output}\n</tool_response>{IM_END}\n")
         schema = {
             "type": "function",
             "function": {

@@ -1,0 +1,1 @@
+"""Deployments: work pools, schedules and the `magnet deploy` registration."""

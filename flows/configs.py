@@ -1,0 +1,44 @@
+"""Typed flow parameters: the UI renders each as a form and validates it before a run starts.
+
+Stage settings are the stages' own configs (one definition each); what is added here is only what the
+orchestration decides: where files go, shard sizes, the task runner, the spending cap, and the small
+set of training knobs the pipeline exposes (the rest of `TrainConfig` keeps its defaults).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flows.runners import RunnerSettings
+from magnet_core.dataset.config import AssembleConfig
+from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig
+from magnet_core.translate.models import TranslateConfig
+from tasks.llm_usage import LLMSettings
+from tasks.outputs import PoolSettings
+from tasks.training_tasks import TrainingSettings
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    workdir: str = Field(".magnet", description="Artifacts, Prefect results (the cache), ledgers, checkpoints")
+    run_name: str | None = Field(None, description="Names the run directory; default: the flow run's name")
+    shard_size: int = Field(8, ge=1, le=10_000, description="Items per shard task")
+    pool: PoolSettings = PoolSettings()
+    graph: GraphStageConfig = GraphStageConfig()
+    plans: PlanStageConfig = PlanStageConfig(max_plans=12)
+    translate: TranslateConfig = TranslateConfig()
+    assemble: AssembleConfig = AssembleConfig()
+    training: TrainingSettings | None = TrainingSettings()
+    llm: LLMSettings = LLMSettings()
+    runner: RunnerSettings = RunnerSettings()
+
+    @property
+    def offline(self) -> bool:
+        return self.translate.offline
+
+    @property
+    def dataset_root(self) -> Path:
+        return Path(self.assemble.root)

@@ -1,0 +1,89 @@
+"""The steps a flow takes per stage: submit shard tasks, wait, check their files, report.
+
+Shared by the per-stage flows and the pipeline flow so that both run a stage the same way. A cached
+result whose file has since been deleted is recomputed (`refresh_cache`) rather than trusted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import Task
+
+from flows.progress import StageProgress, wait_for_shards
+from magnet_core.llm.types import BudgetExceededError
+from tasks.options import bind
+from tasks.refs import ArtifactRef
+from tasks.shards import split_into_shards
+from tasks.workspace import Workspace
+
+
+class BudgetStop(RuntimeError):
+    """The spending cap stopped a stage: the run ends Failed with a resumable message, not a crash."""
+
+    def __init__(self, stage: str, unfinished: list[str], cause: BaseException):
+        self.stage, self.unfinished, self.cause = stage, unfinished, cause
+        shown = ", ".join(unfinished[:20]) + (" ..." if len(unfinished) > 20 else "")
+        super().__init__(
+            f"budget cap reached in stage {stage}: {len(unfinished)} shard(s) unfinished ({shown}). "
+            f"{str(cause).rstrip('.')}. "
+            "Finished shards are cached: re-run with a higher llm.max_cost_usd to resume the unfinished ones.")
+
+
+def _refs_in(value: Any) -> list[ArtifactRef]:
+    if isinstance(value, ArtifactRef):
+        return [value]
+    fields = getattr(type(value), "model_fields", None)
+    if fields:
+        return [ref for name in fields for ref in _refs_in(getattr(value, name))]
+    if isinstance(value, (list, tuple)):
+        return [ref for item in value for ref in _refs_in(item)]
+    return []
+
+
+def files_present(result: Any) -> bool:
+    return all(Path(ref.path).exists() for ref in _refs_in(result))
+
+
+def run_single(task: Task, **parameters: Any) -> tuple[Any, str]:
+    """Run one stage task in the flow's thread -> (result, state name, e.g. "Cached").
+
+    Recomputes when a cached output's files are gone. Failures raise, as a direct task call would.
+    """
+    workspace: Workspace = parameters["workspace"]
+    bound = bind(task, workspace.results)
+    state = bound(**parameters, return_state=True)
+    result = state.result()
+    if not files_present(result):
+        state = bound.with_options(refresh_cache=True)(**parameters, return_state=True)
+        result = state.result()
+    return result, state.name
+
+
+def run_shards(stage: str, task: Task, runner: Any, workspace: Workspace, shard_parameters: list[dict[str, Any]],
+               labels: list[str]) -> StageProgress:
+    """Submit one task per shard to `runner`, wait for all, and turn a budget stop into `BudgetStop`."""
+    bound = bind(task, workspace.results)
+    progress = wait_for_shards(stage, [runner.submit(bound, params) for params in shard_parameters])
+    stale = [i for i, result in enumerate(progress.results) if result is not None and not files_present(result)]
+    if stale:
+        refreshed = wait_for_shards(stage, [runner.submit(bound.with_options(refresh_cache=True), shard_parameters[i])
+                                            for i in stale])
+        for position, index in enumerate(stale):
+            progress.results[index] = refreshed.results[position]
+        progress.failures += [(stale[i], error) for i, error in refreshed.failures]
+    budget = [error for _, error in progress.failures if isinstance(error, BudgetExceededError)]
+    if budget:
+        unfinished = [labels[index] for index, _ in progress.failures]
+        raise BudgetStop(stage, unfinished, budget[0])
+    if progress.failures:
+        index, error = progress.failures[0]
+        raise RuntimeError(f"{stage}: {len(progress.failures)} shard(s) failed; first ({labels[index]}): {error!r}") from error
+    return progress
+
+
+def shard_parameters(source: ArtifactRef, shard_size: int, **fixed: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    shards = split_into_shards(source, shard_size)
+    labels = [f"shard {shard.index} (items {shard.start}-{shard.stop - 1})" for shard in shards]
+    return [{"shard": shard, **fixed} for shard in shards], labels

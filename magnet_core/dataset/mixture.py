@@ -1,0 +1,103 @@
+"""Pick the samples of each category that make the target mixture, reproducibly under a seed.
+
+Ratio targets: the largest total N whose per-category shares fit what is available, split by the
+largest-remainder method, so each category lands within one sample of ratio * N. A category with a
+positive ratio but no samples at all is left out of N (otherwise nothing could be kept) and the
+report says so. Count targets: min(target, available), shortfalls noted. Samples not selected are
+returned as `mixture_surplus` rejects, so the rejects table accounts for every input.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from typing import Sequence, TypeVar
+
+from magnet_core.dataset.config import MixtureRow, MixtureTarget
+from magnet_core.dataset.rows import sample_payload
+from magnet_core.dataset.text import sample_id
+from magnet_core.domain import PreferencePair, Reject, Trajectory
+
+STAGE = "mixture"
+Sample = TypeVar("Sample", Trajectory, PreferencePair)
+
+
+def category_of(sample: Trajectory | PreferencePair) -> str:
+    return str(sample.metadata.get("category", ""))
+
+
+def _largest_remainder(total: int, weights: dict[str, float]) -> dict[str, int]:
+    weight_sum = sum(weights.values())
+    exact = {name: total * w / weight_sum for name, w in weights.items()}
+    counts = {name: math.floor(value) for name, value in exact.items()}
+    by_remainder = sorted(weights, key=lambda name: (-(exact[name] - counts[name]), name))
+    for name in by_remainder[: total - sum(counts.values())]:
+        counts[name] += 1
+    return counts
+
+
+def _ratio_counts(available: dict[str, int], targets: dict[str, float]) -> tuple[dict[str, int], dict[str, float], set[str]]:
+    missing = {name for name, ratio in targets.items() if ratio > 0 and available.get(name, 0) == 0}
+    weights = {name: ratio for name, ratio in targets.items() if ratio > 0 and name not in missing}
+    if not weights:
+        return {name: 0 for name in targets}, {name: 0.0 for name in targets}, missing
+    weight_sum = sum(weights.values())
+    upper = min(int(available[name] * weight_sum / w) + 1 for name, w in weights.items())
+    total = upper
+    while total > 0:
+        counts = _largest_remainder(total, weights)
+        if all(counts[name] <= available[name] for name in weights):
+            break
+        total -= 1
+    counts = _largest_remainder(total, weights) if total > 0 else {name: 0 for name in weights}
+    exact = {name: total * weights.get(name, 0.0) / weight_sum for name in targets}
+    return {name: counts.get(name, 0) for name in targets}, exact, missing
+
+
+def apply_mixture(samples: Sequence[Sample], target: MixtureTarget, seed: int) -> tuple[list[Sample], list[Reject], tuple[MixtureRow, ...]]:
+    """Returns (selected, surplus rejects, report rows). Categories outside the target are surplus."""
+    by_category: dict[str, list[Sample]] = defaultdict(list)
+    for sample in sorted(samples, key=sample_id):
+        by_category[category_of(sample)].append(sample)
+    available = {name: len(items) for name, items in by_category.items()}
+    targets = dict(target.targets)
+    if target.mode == "ratios":
+        counts, exact, missing = _ratio_counts(available, targets)
+    else:
+        counts = {name: min(int(value), available.get(name, 0)) for name, value in targets.items()}
+        exact, missing = {name: float(value) for name, value in targets.items()}, set()
+    rng = random.Random(seed)
+    selected: list[Sample] = []
+    rejects: list[Reject] = []
+    for name in sorted(by_category):
+        items = list(by_category[name])
+        rng.shuffle(items)
+        take = counts.get(name, 0)
+        selected.extend(items[:take])
+        reason = "mixture_surplus" if name in targets else "category_not_in_mixture"
+        for sample in items[take:]:
+            rejects.append(Reject(stage=STAGE, item_id=sample_id(sample), reason=reason, detail=f"category {name!r}", payload=sample_payload(sample)))
+    kept_total = sum(counts.values())
+    target_sum = sum(targets.values()) or 1.0
+    report = []
+    for name in sorted(set(targets) | set(available)):
+        note = ""
+        if name in missing:
+            note = "no samples available: left out of the mixture"
+        elif name not in targets:
+            note = "not in the target: not kept"
+        elif counts.get(name, 0) < exact.get(name, 0.0) - 1:
+            note = f"short by {exact[name] - counts[name]:.0f}"
+        report.append(
+            MixtureRow(
+                category=name,
+                available=available.get(name, 0),
+                target_count=round(exact.get(name, 0.0), 3),
+                target_share=round(targets.get(name, 0.0) / target_sum, 4),
+                achieved=counts.get(name, 0),
+                achieved_share=round(counts.get(name, 0) / kept_total, 4) if kept_total else 0.0,
+                note=note,
+            )
+        )
+    return selected, rejects, tuple(report)

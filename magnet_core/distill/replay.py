@@ -1,0 +1,71 @@
+"""Run a translated scenario's turns through a role (teacher or negative sampler) on a fresh session.
+
+Shared by positive trajectories and by the rejected side of preference pairs, so both see exactly the
+environment the translation saw: the same initial state, replayed turn by turn.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from magnet_core.domain.calls import FunctionCall
+from magnet_core.domain.plans import TurnLabel
+from magnet_core.domain.trajectory import CallResult, ChatMessage, Turn
+from magnet_core.execution.executor import CallExecutor
+from magnet_core.llm.types import ModelConfig
+from magnet_core.pools.base import FunctionPool
+from magnet_core.roles.llm_role import LLMClientLike
+from magnet_core.roles.teacher import TurnOutcome, miss_func_text, miss_param_text, model_turn, offline_turn, summary_text
+from magnet_core.translate.loop import offered_for
+from magnet_core.translate.models import TranslatedScenario
+
+SYSTEM_PROMPT = ("You are a helpful assistant that can call the functions provided to you. Work step by step and make "
+                 "one function call at a time; reuse values from earlier outputs instead of asking for them again. "
+                 "When the user asks for something none of your functions can do, say so; when a required detail is "
+                 "missing, ask for it. After the calls, reply with a short summary of what the outputs show.")
+
+
+@dataclass
+class RoleRun:
+    """Messages per turn (user message first) and the executed results, in call order."""
+
+    turns: list[list[ChatMessage]] = field(default_factory=list)
+    results: list[CallResult] = field(default_factory=list)
+    cost_usd: float = 0.0
+
+
+def new_executor(pool: FunctionPool, translated: TranslatedScenario) -> CallExecutor:
+    _, session_names = offered_for(pool, translated.scenario.plan)
+    return CallExecutor(pool.new_session(session_names, translated.scenario.initial_state))
+
+
+def offline_closing(pool: FunctionPool, turn: Turn, rng: random.Random):
+    if turn.label is TurnLabel.MISS_FUNC:
+        return lambda results: miss_func_text(pool.spec(turn.withheld_function), rng)
+    if turn.label is TurnLabel.MISS_PARAM:
+        return lambda results: miss_param_text(pool.spec(turn.withheld_function), turn.withheld_param, rng)
+    return lambda results: summary_text(results, rng)
+
+
+async def run_turn(role: str, pool: FunctionPool, turn: Turn, hint: list[FunctionCall], history: list[ChatMessage],
+                   tools: list[dict], executor: CallExecutor, rng: random.Random, model: ModelConfig | None,
+                   client: LLMClientLike | None, sample_index: int = 0) -> TurnOutcome:
+    if model is None:
+        return offline_turn(hint, executor, turn.index, offline_closing(pool, turn, rng))
+    return await model_turn(role, hint, history, tools, executor, turn.index, client, model, sample_index)
+
+
+async def run_role(role: str, pool: FunctionPool, translated: TranslatedScenario, hints: list[list[FunctionCall]],
+                   tools: list[dict], rng: random.Random, model: ModelConfig | None, client: LLMClientLike | None) -> RoleRun:
+    run = RoleRun()
+    history: list[ChatMessage] = [ChatMessage(role="system", content=SYSTEM_PROMPT)]
+    with new_executor(pool, translated) as executor:
+        for turn, hint in zip(translated.turns, hints):
+            user = ChatMessage(role="user", content=turn.query)
+            outcome = await run_turn(role, pool, turn, hint, [*history, user], tools, executor, rng, model, client)
+            run.turns.append([user, *outcome.messages])
+            run.results += outcome.results
+            run.cost_usd += outcome.cost_usd
+            history += [user, *outcome.messages]
+    return run

@@ -1,0 +1,173 @@
+"""The graph and plan stages: pool -> dependency graph -> plans P and P'.
+
+Pure functions of their inputs plus a seed (the Prefect wrapping lives in `tasks/`). `build_graph`
+judges each function against its candidate neighbours; `sample_plans` walks the graph from every
+function and applies merge, insert (-> P) and split (-> P').
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any, Literal
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from magnet_core.domain.plans import FunctionSignaturePath, Plan
+from magnet_core.domain.trajectory import Reject
+from magnet_core.graph.candidates import generate_candidates
+from magnet_core.graph.dependency_graph import DependencyGraph
+from magnet_core.graph.edges import DependencyEdge
+from magnet_core.graph.features import spec_features
+from magnet_core.graph.gc_pause import cyclic_gc_paused
+from magnet_core.graph.heuristic_judge import HeuristicJudge
+from magnet_core.graph.operations import PlanDraft, draft_from_path, insert, merge, split
+from magnet_core.graph.walks import derived_rng, sample_paths
+from magnet_core.pools.base import FunctionPool
+
+
+class GraphStageConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    k_candidates: int = Field(default=30, ge=1, le=500)
+    max_token_df: int | None = Field(default=None, ge=2, description="Input tokens held by more functions are not indexed (default 4*sqrt(n), at least 50)")
+    judge: Literal["heuristic", "llm"] = "heuristic"
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    seed: int = Field(default=0, description="Recorded in the graph metadata; the heuristic judge is deterministic without it")
+    record_fingerprint: bool = True
+
+
+class PlanStageConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    walk_length: int = Field(default=7, ge=1, le=64)
+    walks_per_function: int = Field(default=1, ge=1, le=100)
+    min_path_length: int = Field(default=2, ge=1)
+    merge_p: float = Field(default=0.3, ge=0.0, le=1.0)
+    max_functions_per_turn: int = Field(default=3, ge=1)
+    insert_nested_p: float = Field(default=0.5, ge=0.0, le=1.0)
+    insert_long_p: float = Field(default=0.2, ge=0.0, le=1.0)
+    max_inserts: int = Field(default=2, ge=0)
+    min_long_gap: int = Field(default=2, ge=1)
+    split_p: float = Field(default=1.0, ge=0.0, le=1.0, description="Chance that P also yields a split P'")
+    miss_func_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_plans: int | None = Field(default=None, ge=1, description="Cap on paths turned into plans (each gives P and maybe P')")
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _insert_probabilities(self) -> "PlanStageConfig":
+        if self.insert_nested_p + self.insert_long_p > 1.0:
+            raise ValueError("insert_nested_p + insert_long_p must not exceed 1 (one draw decides nested, long or neither)")
+        return self
+
+
+def build_graph(pool: FunctionPool, config: GraphStageConfig = GraphStageConfig(), judge: Any = None) -> DependencyGraph:
+    """Judge every function against its candidates. `judge=None` uses the offline heuristic judge.
+
+    A judge is any object with `judge(target, candidates) -> list[DependencyEdge]` returning edges
+    `target -> candidate` for candidates that depend on `target`; one with `ajudge_many` (the LLM judge)
+    is run concurrently. Edges a judge returns outside the asked candidates raise:
+    a judge that invents neighbours is a bug, not data. Judge failures on one function (LLM answers
+    that fail validation) come back as `graph.rejects`.
+    """
+    with cyclic_gc_paused():
+        return _build_graph(pool, config, judge)
+
+
+def _build_graph(pool: FunctionPool, config: GraphStageConfig, judge: Any) -> DependencyGraph:
+    specs = sorted(pool.specs, key=lambda spec: spec.qualified_name)
+    features = [spec_features(spec) for spec in specs]
+    candidates = generate_candidates(features, k=config.k_candidates, max_df=config.max_token_df)
+    if judge is None and config.judge == "llm":
+        raise ValueError("judge='llm' needs an LLMDependencyJudge instance (built with the shared LLM client)")
+    judge = judge if judge is not None else HeuristicJudge(min_score=config.min_score)
+    rejects: list[Reject] = []
+    nodes = [(spec.qualified_name, {"tool_class": spec.tool_class or "", "category": spec.category or "", "name": spec.name}) for spec in specs]
+    metadata = {
+        "pool": pool.name,
+        "pool_fingerprint": pool.fingerprint() if config.record_fingerprint else None,
+        "judge": getattr(judge, "name", type(judge).__name__),
+        "offline": bool(getattr(judge, "offline", False)),
+        "config": config.model_dump(mode="json"),
+        "candidate_pairs": sum(len(c) for c in candidates),
+    }
+    if isinstance(judge, HeuristicJudge):  # fast path: attribute dicts straight into the graph
+        graph = nx.DiGraph()
+        graph.add_nodes_from(nodes)
+        for i, feature in enumerate(features):
+            for target, kind, evidence, score in judge.judge_raw(feature, [features[j] for j in candidates[i]]):
+                graph.add_edge(feature.qualified, target, kind=kind, evidence=evidence, score=score, judge=judge.name)
+        return DependencyGraph(graph, metadata)
+    if hasattr(judge, "ajudge_many"):
+        jobs = [(specs[i], [specs[j] for j in candidates[i]]) for i in range(len(specs))]
+        edges, rejects = asyncio.run(judge.ajudge_many(jobs))
+    else:
+        edges = [edge for i, spec in enumerate(specs) for edge in judge.judge(spec, [specs[j] for j in candidates[i]])]
+    _check_edges(edges, specs, candidates)
+    graph = DependencyGraph.from_edges(nodes, edges, metadata)
+    graph.rejects = rejects
+    return graph
+
+
+def _check_edges(edges: list[DependencyEdge], specs: list, candidates: list[list[int]]) -> None:
+    position = {spec.qualified_name: i for i, spec in enumerate(specs)}
+    for edge in edges:
+        source = position.get(edge.source)
+        target = position.get(edge.target)
+        if source is None or target is None or target not in candidates[source]:
+            raise ValueError(f"judge returned {edge.source} -> {edge.target}, which was not among the candidates asked")
+
+
+def sample_plans(graph: DependencyGraph, pool: FunctionPool, config: PlanStageConfig = PlanStageConfig()) -> list[Plan]:
+    """Plans P (merge, insert) and P' (split of P) from seeded walks starting at every function."""
+    return sample_plans_with_report(graph, pool, config)[0]
+
+
+def sample_plans_with_report(graph: DependencyGraph, pool: FunctionPool, config: PlanStageConfig = PlanStageConfig()) -> tuple[list[Plan], dict[str, int]]:
+    with cyclic_gc_paused():
+        return _sample_plans(graph, pool, config)
+
+
+def _sample_plans(graph: DependencyGraph, pool: FunctionPool, config: PlanStageConfig) -> tuple[list[Plan], dict[str, int]]:
+    by_name = pool.by_name
+    missing = sorted(set(graph.graph.nodes) - set(by_name))
+    if missing:
+        raise ValueError(f"graph nodes not in pool {pool.name}: {missing[:5]}")
+    adjacency = {node: sorted(graph.graph.successors(node)) for node in graph.graph.nodes}
+    paths, counts = sample_paths(adjacency, sorted(adjacency), config.walk_length, config.seed, config.walks_per_function, config.min_path_length)
+    if config.max_plans is not None and len(paths) > config.max_plans:
+        order = derived_rng(config.seed, "select").sample(range(len(paths)), config.max_plans)
+        paths = [paths[i] for i in sorted(order)]
+    required = lambda name: by_name[name].required_params  # noqa: E731
+    plans: list[Plan] = []
+    counts.update(paths=len(paths), p_plans=0, p_prime_plans=0, p_prime_skipped_single_turn=0, p_prime_not_drawn=0)
+    for path in paths:
+        rng = derived_rng(config.seed, "operations", path.nodes)
+        draft = merge(draft_from_path(path), rng, config.merge_p, config.max_functions_per_turn)
+        draft = insert(draft, adjacency.__getitem__, graph.nested_feeds, rng, config.insert_nested_p, config.insert_long_p, config.max_inserts, config.min_long_gap)
+        plans.append(_plan(path, draft, "P", config.seed))
+        counts["p_plans"] += 1
+        if rng.random() >= config.split_p:
+            counts["p_prime_not_drawn"] += 1
+            continue
+        split_draft = split(draft, required, rng, config.miss_func_ratio)
+        if split_draft is None:
+            counts["p_prime_skipped_single_turn"] += 1
+            continue
+        plans.append(_plan(path, split_draft, "P_prime", config.seed))
+        counts["p_prime_plans"] += 1
+    return plans, counts
+
+
+def _plan(path: FunctionSignaturePath, draft: PlanDraft, variant: str, seed: int) -> Plan:
+    content = {
+        "variant": variant,
+        "seed": seed,
+        "path": list(path.nodes),
+        "turns": [turn.model_dump(mode="json") for turn in draft.turns],
+        "operations": [op.model_dump(mode="json") for op in draft.operations],
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+    return Plan(plan_id=f"plan-{digest}", path=path, turns=draft.turns, operations=draft.operations, variant=variant)

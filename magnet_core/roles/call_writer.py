@@ -1,0 +1,135 @@
+"""Call writer (forth-translation): a user query plus history -> concrete calls.
+
+Offline, the writer chooses values itself (see `values.py`) and keeps the first candidate set that a
+scratch copy of the scenario's session accepts; the query writer then describes exactly those calls, so
+query and calls agree. With a model, the writer reads the query and answers with tool calls or BFCL call
+text, parsed strictly with `parse_calls` / `parse_openai_tool_calls`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from magnet_core.domain.calls import FunctionCall
+from magnet_core.domain.functions import FunctionSpec
+from magnet_core.execution.backends import BackendSession
+from magnet_core.execution.call_parser import parse_calls, parse_openai_tool_calls
+from magnet_core.llm.types import LLMResponse
+from magnet_core.prompts import load_prompt
+from magnet_core.roles.llm_role import build_request
+from magnet_core.roles.probe import harvest_state, probe_call
+from magnet_core.roles.values import FROM_ARGUMENT, Candidate, ValueContext, candidates
+
+ROLE = "call_writer"
+MAX_PROBES = 40
+OPTIONAL_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class WrittenCall:
+    """A call and, per argument, where its value came from (`output` values are referred to implicitly)."""
+
+    call: FunctionCall
+    sources: dict[str, str] = field(default_factory=dict)
+    accepted_by_probe: bool | None = None
+    probes: int = 0
+
+
+def write_call_offline(spec: FunctionSpec, session: BackendSession, context: ValueContext, rng: random.Random,
+                       probe: bool = True) -> WrittenCall:
+    context.state = harvest_state(session) if probe else []
+    required = spec.required_params
+    optional = [name for name in spec.param_properties if name not in required]
+    options = {name: candidates(spec, name, context, rng) for name in spec.param_properties}
+    chosen_optional = [name for name in optional if options[name]
+                       and rng.random() < (0.7 if options[name][0].rank <= FROM_ARGUMENT else OPTIONAL_SHARE)]
+    first: WrittenCall | None = None
+    probes = 0
+    every_optional = [name for name in optional if options[name]]
+    attempts = [[*required, *chosen_optional], required, [*required, *every_optional]]
+    unique_attempts = [names for position, names in enumerate(attempts) if names not in attempts[:position]]
+    for names in unique_attempts:
+        fillable = [name for name in names if options[name]]
+        for picks in _distinct_first(_combinations([options[name] for name in fillable], rng)):
+            call = FunctionCall(name=spec.name, arguments={name: pick.value for name, pick in zip(fillable, picks)})
+            sources = {name: pick.source for name, pick in zip(fillable, picks)}
+            if not probe:
+                return WrittenCall(call, sources, None, 0)
+            probes += 1
+            result = probe_call(session, call)
+            if result is None:
+                return WrittenCall(call, sources, None, probes)
+            written = WrittenCall(call, sources, result.ok, probes)
+            if result.ok:
+                return written
+            first = first or written
+            if probes >= MAX_PROBES:
+                break
+        if probes >= MAX_PROBES:
+            break
+    if first is None:
+        return WrittenCall(FunctionCall(name=spec.name, arguments={}), {}, False, probes)
+    return WrittenCall(first.call, first.sources, False, probes)
+
+
+def _combinations(columns: list[list[Candidate]], rng: random.Random):
+    """Candidate sets best-first: by the sum of candidate positions, so near-best mixes come early."""
+    if not columns:
+        yield ()
+        return
+    sizes = [len(column) for column in columns]
+    produced = 0
+    for total in range(sum(sizes) - len(sizes) + 1):
+        level = list(_compositions(total, sizes))
+        rng.shuffle(level) if total else None
+        for picks in level:
+            yield tuple(column[i] for column, i in zip(columns, picks))
+            produced += 1
+            if produced >= MAX_PROBES:
+                return
+
+
+def _distinct_first(combos):
+    """Sets whose arguments all differ first (`diff(a, a)` and `km -> km` are poor data), the rest after."""
+    repeated = []
+    for picks in combos:
+        markers = [repr(pick.value) for pick in picks]
+        if len(set(markers)) == len(markers):
+            yield picks
+        else:
+            repeated.append(picks)
+    yield from repeated
+
+
+def _compositions(total: int, sizes: list[int]):
+    if len(sizes) == 1:
+        if total < sizes[0]:
+            yield (total,)
+        return
+    for first in range(min(total, sizes[0] - 1) + 1):
+        for rest in _compositions(total - first, sizes[1:]):
+            yield (first, *rest)
+
+
+def call_writer_request(query: str, history: list[dict[str, Any]], tools: list[dict[str, Any]], sample_index: int = 0):
+    prompt = load_prompt(ROLE)
+    system = prompt.render(tools=json.dumps(tools, ensure_ascii=False))
+    messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": query}]
+    return build_request(ROLE, "translate", messages, tools, {"temperature": 0.0}, sample_index)
+
+
+def parse_written_calls(response: LLMResponse, offered: set[str]) -> list[FunctionCall]:
+    """Strict: tool calls, or BFCL call text in the content; unknown functions are an error."""
+    if response.tool_calls:
+        calls = parse_openai_tool_calls(list(response.tool_calls))
+    elif response.content and response.content.strip():
+        calls = parse_calls(response.content)
+    else:
+        raise ValueError("call writer answered with neither calls nor text")
+    unknown = sorted({call.name for call in calls} - offered)
+    if unknown:
+        raise ValueError(f"call writer used functions that are not offered: {unknown}")
+    return calls

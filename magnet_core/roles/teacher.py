@@ -1,0 +1,125 @@
+"""Teacher (positive hints) and negative sampler (misleading hints): one assistant turn, one call per step.
+
+Both roles get the turn's hint as `<reference_calls>[...]</reference_calls>` inside their system prompt;
+the hint lives only in the request and never in the stored messages. With a model, the role is asked
+again after every executed call until it answers in text (bounded). Offline, the role follows the hint
+directly and writes the closing text from the outputs; everything it writes says nothing of the hint.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from magnet_core.domain.calls import FunctionCall, calls_to_bfcl
+from magnet_core.domain.functions import FunctionSpec
+from magnet_core.domain.trajectory import CallResult, ChatMessage, ToolCall
+from magnet_core.execution.call_parser import CallParseError, parse_calls, parse_openai_tool_calls
+from magnet_core.execution.executor import CallExecutor
+from magnet_core.llm.types import LLMResponse, ModelConfig
+from magnet_core.prompts import load_prompt
+from magnet_core.roles.llm_role import LLMClientLike, build_request
+from magnet_core.roles.text import as_request, humanize, param_phrase, short_value
+from magnet_core.verify.outcomes import strict_outcome
+
+SUMMARY_OPENERS = ("All done.", "Here is what I found.", "Finished.", "That's taken care of.", "Done.")
+MISS_FUNC_TEXT = ("None of the tools I have can {ask}, so I can't do that part. If a tool for it becomes available, "
+                  "I'll take care of it.", "I don't have a way to {ask} with the tools available here. "
+                  "Is there something else I can help with?")
+MISS_PARAM_TEXT = ("I can {ask}, but I still need the {phrase}. What should I use?",
+                   "To {ask} I need one more detail: the {phrase}. Could you tell me?")
+EXTRA_STEPS = 3
+
+
+class TeacherOutputError(ValueError):
+    """The role's answer could not be used (unparseable, unknown function, no closing text)."""
+
+
+@dataclass
+class TurnOutcome:
+    messages: list[ChatMessage] = field(default_factory=list)
+    results: list[CallResult] = field(default_factory=list)
+    cost_usd: float = 0.0
+
+
+def offline_turn(hint: list[FunctionCall], executor: CallExecutor, turn_index: int,
+                 closing: Callable[[list[CallResult]], str]) -> TurnOutcome:
+    """Follow the hint as given, one call per step, then close with `closing(results)`."""
+    outcome = TurnOutcome()
+    for call in hint:
+        _append_call(outcome, call, executor, turn_index)
+    outcome.messages.append(ChatMessage(role="assistant", content=closing(outcome.results)))
+    return outcome
+
+
+async def model_turn(role: str, hint: list[FunctionCall], history: list[ChatMessage], tools: list[dict[str, Any]],
+                     executor: CallExecutor, turn_index: int, client: LLMClientLike, model: ModelConfig,
+                     sample_index: int = 0) -> TurnOutcome:
+    outcome = TurnOutcome()
+    offered = {tool["function"]["name"] for tool in tools}
+    system = {"role": "system", "content": load_prompt(role).render(hint=calls_to_bfcl(hint))}
+    for _ in range(len(hint) + EXTRA_STEPS):
+        messages = [system, *[m.to_openai() for m in history + outcome.messages]]
+        response = await client.complete(build_request(role, "distill", messages, tools, {"temperature": 0.0}, sample_index), model)
+        outcome.cost_usd += response.cost_usd
+        calls, text = parse_teacher_answer(response, offered)
+        if not calls:
+            outcome.messages.append(ChatMessage(role="assistant", content=text))
+            return outcome
+        for call in calls:  # several calls in one answer still become one call per step
+            _append_call(outcome, call, executor, turn_index)
+    raise TeacherOutputError(f"{role} made {len(outcome.results)} calls without closing the turn in text")
+
+
+def parse_teacher_answer(response: LLMResponse, offered: set[str]) -> tuple[list[FunctionCall], str | None]:
+    """Tool calls (or BFCL call text) -> calls; plain text -> the closing message. Unknown names are errors."""
+    try:
+        if response.tool_calls:
+            calls = parse_openai_tool_calls(list(response.tool_calls))
+        elif response.content and response.content.strip().startswith("[") and response.content.strip().endswith(")]"):
+            calls = parse_calls(response.content)
+        elif response.content and response.content.strip():
+            return [], response.content.strip()
+        else:
+            raise TeacherOutputError("empty answer: neither calls nor text")
+    except CallParseError as error:
+        raise TeacherOutputError(f"unparseable calls: {error}") from None
+    unknown = sorted({call.name for call in calls} - offered)
+    if unknown:
+        raise TeacherOutputError(f"called functions that are not offered: {unknown}")
+    return calls, None
+
+
+def _append_call(outcome: TurnOutcome, call: FunctionCall, executor: CallExecutor, turn_index: int) -> None:
+    call_id = f"call_{turn_index}_{len(outcome.results)}"
+    result = strict_outcome(executor.execute(call))
+    outcome.messages.append(ChatMessage(role="assistant", tool_calls=(ToolCall(id=call_id, function=call),)))
+    outcome.messages.append(ChatMessage(role="tool", tool_call_id=call_id, content=result.output_text()))
+    outcome.results.append(result)
+
+
+def summary_text(results: list[CallResult], rng: random.Random) -> str:
+    """A short plain-text report of what the outputs say (the method's 'summarise outputs')."""
+    lines = [rng.choice(SUMMARY_OPENERS)]
+    for result in results:
+        lines.append(describe_output(result.output))
+    return " ".join(line for line in lines if line)
+
+
+def describe_output(output: Any) -> str:
+    if isinstance(output, dict) and output:
+        parts = [f"{humanize(str(key))}: {short_value(value, 120)}" for key, value in list(output.items())[:3]]
+        return "; ".join(parts) + "."
+    if output in (None, {}, [], ""):
+        return "The step completed."
+    return f"Result: {short_value(output, 120)}."
+
+
+def miss_func_text(spec: FunctionSpec, rng: random.Random) -> str:
+    return rng.choice(MISS_FUNC_TEXT).format(ask=as_request(spec))
+
+
+def miss_param_text(spec: FunctionSpec, param: str, rng: random.Random) -> str:
+    return rng.choice(MISS_PARAM_TEXT).format(ask=as_request(spec), phrase=param_phrase(spec, param))

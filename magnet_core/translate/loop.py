@@ -1,0 +1,183 @@
+"""Back-and-forth translation of one plan, turn by turn, against the scenario's own backend session.
+
+For each turn: write the calls and the query (offline: calls first, then a query describing them; with
+models: query first, then calls read from it), execute the calls in order on the session, and let the
+outputs feed the next call and the next turn. A miss_func/miss_param turn executes nothing: its calls
+are a draft that only shapes the query. One session per scenario, never shared.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from magnet_core.domain.calls import FunctionCall
+from magnet_core.domain.functions import FunctionSpec
+from magnet_core.domain.plans import Plan, PlanTurn, TurnLabel
+from magnet_core.domain.trajectory import CallResult, Reject, Scenario, Turn
+from magnet_core.execution.executor import CallExecutor
+from magnet_core.pools.base import FunctionPool
+from magnet_core.roles.call_writer import WrittenCall, call_writer_request, parse_written_calls, write_call_offline
+from magnet_core.roles.llm_role import LLMClientLike, prompt_versions
+from magnet_core.roles.query_writer import parse_query, query_writer_request, write_query_offline
+from magnet_core.roles.simulator import simulate_output
+from magnet_core.roles.values import ValueContext
+from magnet_core.translate.initial_state import initial_state_for
+from magnet_core.translate.models import TRANSLATE_ROLES, CallTally, TranslateConfig, TranslatedScenario
+from magnet_core.verify.outcomes import strict_outcome
+
+STAGE = "translate"
+
+
+class TranslationFailed(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def offered_for(pool: FunctionPool, plan: Plan) -> tuple[list[str], list[str]]:
+    """(functions shown as tools, functions the session runs). Whole tool classes are offered, as in BFCL;
+    miss_func functions are hidden from the tools but kept in the session so the draft can be checked."""
+    needed = [name for turn in plan.turns for name in (*turn.functions, turn.withheld_function) if name]
+    classes = {pool.spec(name).tool_class for name in needed}
+    if None in classes:
+        session_names = sorted(set(needed))
+    else:
+        session_names = sorted(spec.qualified_name for spec in pool.specs if spec.tool_class in classes)
+    hidden = {turn.withheld_function for turn in plan.turns if turn.label is TurnLabel.MISS_FUNC}
+    return [name for name in session_names if name not in hidden], session_names
+
+
+async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig, client: LLMClientLike | None,
+                         tally: CallTally) -> TranslatedScenario | Reject:
+    scenario_id = f"{plan.plan_id}-s{config.seed}"
+    try:
+        tools, session_names = offered_for(pool, plan)
+        _check_plan(plan, pool)
+    except (KeyError, TranslationFailed) as error:
+        return Reject(stage=STAGE, item_id=scenario_id, reason="invalid_plan", detail=str(error), payload={"plan_id": plan.plan_id})
+    rng = random.Random(f"{config.seed}:{plan.plan_id}")
+    classes = sorted({pool.spec(name).tool_class for name in session_names if pool.spec(name).tool_class})
+    initial_state = initial_state_for(classes, hash_seed(config.seed, plan.plan_id)) if pool.kind == "bfcl" else {}
+    scenario = Scenario(scenario_id=scenario_id, plan=plan, pool=pool.name, initial_state=initial_state, seed=config.seed)
+    session = pool.new_session(session_names, initial_state)
+    context = ValueContext()
+    turns: list[Turn] = []
+    failures: list[str] = []
+    cost = 0.0
+    history: list[dict[str, Any]] = []
+    with CallExecutor(session, timeout_s=config.call_timeout_s) as executor:
+        for index, plan_turn in enumerate(plan.turns):
+            try:
+                turn, turn_cost = await _translate_turn(pool, plan_turn, index, tools, session, executor, context, history,
+                                                        rng, config, client, tally)
+            except TranslationFailed as error:
+                return Reject(stage=STAGE, item_id=scenario_id, reason=error.reason, detail=error.detail,
+                              payload={"plan_id": plan.plan_id, "turn": index})
+            cost += turn_cost
+            failures += [f"turn {index}: {r.call.to_bfcl()} -> {r.error}" for r in turn.results if not r.ok]
+            turns.append(turn)
+            history += _history_messages(turn)
+    if failures:
+        return Reject(stage=STAGE, item_id=scenario_id, reason="execution_error", detail="; ".join(failures)[:2000],
+                      payload={"plan_id": plan.plan_id, "failed_calls": len(failures)})
+    models = config.models.names(TRANSLATE_ROLES)
+    return TranslatedScenario(scenario=scenario, turns=tuple(turns), offered_functions=tuple(tools),
+                              simulated=session.simulated, models=models, prompt_versions=prompt_versions(TRANSLATE_ROLES),
+                              cost_usd=cost)
+
+
+def hash_seed(seed: int, item_id: str) -> int:
+    return int.from_bytes(f"{seed}:{item_id}".encode()[:24].ljust(24, b"\0"), "big") % (2**31)
+
+
+def _check_plan(plan: Plan, pool: FunctionPool) -> None:
+    hidden = {turn.withheld_function for turn in plan.turns if turn.label is TurnLabel.MISS_FUNC}
+    called = set(plan.functions) & hidden
+    if called:
+        raise TranslationFailed("invalid_plan", f"miss_func functions {sorted(called)} are also called by a turn")
+    for turn in plan.turns:
+        if turn.label is TurnLabel.MISS_PARAM and turn.withheld_param not in pool.spec(turn.withheld_function).param_properties:
+            raise TranslationFailed("invalid_plan", f"{turn.withheld_function} has no parameter {turn.withheld_param!r}")
+
+
+async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, executor, context, history, rng, config,
+                          client, tally) -> tuple[Turn, float]:
+    offered = tuple(tools)
+    if plan_turn.label is not TurnLabel.NORMAL:
+        spec = pool.spec(plan_turn.withheld_function)
+        draft = write_call_offline(spec, session, context, rng, probe=config.probe_values)
+        omit = plan_turn.withheld_param if plan_turn.label is TurnLabel.MISS_PARAM else None
+        if omit and omit not in draft.call.arguments:
+            draft = WrittenCall(FunctionCall(name=spec.name, arguments={**draft.call.arguments, omit: "?"}), draft.sources)
+        query, cost = await _query(pool, [spec], [draft], omit, history, rng, config, client)
+        return Turn(index=index, label=plan_turn.label, query=query, offered_functions=offered,
+                    withheld_function=plan_turn.withheld_function, withheld_param=plan_turn.withheld_param), cost
+    specs = [pool.spec(name) for name in plan_turn.functions]
+    if config.models.call_writer is None:
+        written, results, cost = [], [], 0.0
+        for spec in specs:
+            call = write_call_offline(spec, session, context, rng, probe=config.probe_values)
+            result, call_cost = await _execute(call.call, spec, executor, context, config, client, tally)
+            results.append(result)
+            written.append(call)
+            cost += call_cost
+        query, query_cost = await _query(pool, specs, written, None, history, rng, config, client)
+        cost += query_cost
+        return Turn(index=index, query=query, reference_calls=tuple(w.call for w in written), results=tuple(results),
+                    offered_functions=offered), cost
+    query, cost = await _query(pool, specs, None, None, history, rng, config, client)
+    request = call_writer_request(query, history, [pool.spec(n).to_openai_tool() for n in tools], sample_index=0)
+    response = await client.complete(request, config.models.call_writer)
+    try:
+        calls = parse_written_calls(response, {pool.spec(n).name for n in tools})
+    except ValueError as error:
+        raise TranslationFailed("call_writer_unparseable", str(error)) from None
+    if sorted(c.name for c in calls) != sorted(s.name for s in specs):
+        raise TranslationFailed("calls_do_not_match_plan", f"wrote {[c.name for c in calls]}, plan has {[s.name for s in specs]}")
+    by_name = {spec.name: spec for spec in specs}
+    results = []
+    cost += response.cost_usd
+    for call in calls:
+        result, call_cost = await _execute(call, by_name[call.name], executor, context, config, client, tally)
+        results.append(result)
+        cost += call_cost
+    return Turn(index=index, query=query, reference_calls=tuple(calls), results=tuple(results), offered_functions=offered), cost
+
+
+async def _execute(call: FunctionCall, spec: FunctionSpec, executor: CallExecutor, context: ValueContext, config,
+                   client, tally) -> tuple[CallResult, float]:
+    cost = 0.0
+    if executor.session.simulated and config.models.simulator is not None:
+        result, cost = await simulate_output(spec, call, client, config.models.simulator)
+    else:
+        result = strict_outcome(executor.execute(call))
+    tally.record(result)
+    if result.ok:
+        context.add_output(result.output)
+        context.add_arguments(call.arguments)
+    return result, cost
+
+
+async def _query(pool, specs, written, omit, history, rng, config, client) -> tuple[str, float]:
+    if config.models.query_writer is None:
+        if written is None:
+            raise TranslationFailed("offline_query_needs_calls", "offline query writer describes written calls")
+        return write_query_offline(list(zip(specs, written)), rng, omit), 0.0
+    request = query_writer_request(specs, history, omit)
+    response = await client.complete(request, config.models.query_writer)
+    try:
+        return parse_query(response, {spec.name for spec in pool.specs}), response.cost_usd
+    except ValueError as error:
+        raise TranslationFailed("query_writer_unparseable", str(error)) from None
+
+
+def _history_messages(turn: Turn) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": turn.query}]
+    for position, result in enumerate(turn.results):
+        call_id = f"t{turn.index}c{position}"
+        messages.append({"role": "assistant", "content": None, "tool_calls": [result.call.to_openai_tool_call(call_id)]})
+        messages.append({"role": "tool", "tool_call_id": call_id, "content": result.output_text()})
+    return messages
+

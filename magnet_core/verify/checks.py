@@ -1,0 +1,109 @@
+"""Checks every trajectory passes before it is kept; each failure names its rule so rejects say why.
+
+Rules: every call parses into an offered function and matches its schema; every executed call
+succeeded; a positive trajectory reproduces the reference calls turn by turn; a missing-info turn asks
+instead of calling; multi-turn steps carry one call each, each answered by its tool message; no hint
+text leaks into stored messages; no failure keywords in what the assistant says.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from magnet_core.domain.calls import FunctionCall
+from magnet_core.domain.plans import TurnLabel
+from magnet_core.domain.trajectory import CallResult, ChatMessage, Trajectory
+from magnet_core.execution.executor import argument_problem
+
+LEAK_PATTERNS = (re.compile(r"reference[_ ]calls?", re.IGNORECASE), re.compile(r"</?reference", re.IGNORECASE),
+                 re.compile(r"\bhints?\b", re.IGNORECASE), re.compile(r"\bguidance\b", re.IGNORECASE))
+FAILURE_KEYWORDS = ("traceback", "exception", "error", "failed", "failure", "unable to", "not found", "invalid",
+                    "as an ai", "could not find any")
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    detail: str
+
+
+def turn_segments(messages: tuple[ChatMessage, ...]) -> list[list[ChatMessage]]:
+    """Assistant/tool messages answering each user message, in order."""
+    segments: list[list[ChatMessage]] = []
+    for message in messages:
+        if message.role == "user":
+            segments.append([])
+        elif segments and message.role in ("assistant", "tool"):
+            segments[-1].append(message)
+    return segments
+
+
+def verify_trajectory(trajectory: Trajectory, results: list[CallResult], labels: list[TurnLabel],
+                      reference: list[list[FunctionCall]] | None = None, one_call_per_step: bool = True) -> list[Problem]:
+    """`results` align with `trajectory.assistant_calls`; `reference` (positives only) with the turns."""
+    problems: list[Problem] = []
+    schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in trajectory.tools}
+    calls = trajectory.assistant_calls
+    for call in calls:
+        if call.name not in schemas:
+            problems.append(Problem("unknown_function", f"{call.name} is not among the offered tools"))
+            continue
+        issue = argument_problem(schemas[call.name], call.arguments)
+        if issue:
+            problems.append(Problem("schema_mismatch", f"{call.to_bfcl()}: {issue}"))
+    if len(results) != len(calls):
+        problems.append(Problem("unexecuted_call", f"{len(calls)} calls but {len(results)} executions"))
+    for result in results:
+        if not result.ok:
+            problems.append(Problem("execution_error", f"{result.call.to_bfcl()}: {result.error}"))
+    segments = turn_segments(trajectory.messages)
+    if len(segments) != len(labels):
+        problems.append(Problem("turn_count", f"{len(segments)} answered turns, {len(labels)} expected"))
+    for index, (segment, label) in enumerate(zip(segments, labels)):
+        problems += _turn_problems(index, segment, label, one_call_per_step)
+        if reference is not None and index < len(reference):
+            made = [call.function for message in segment for call in message.tool_calls]
+            if made != list(reference[index]):
+                problems.append(Problem("reference_mismatch", f"turn {index}: made {[c.to_bfcl() for c in made]}, "
+                                                              f"reference {[c.to_bfcl() for c in reference[index]]}"))
+    problems += leakage_problems(trajectory.messages)
+    return problems
+
+
+def _turn_problems(index: int, segment: list[ChatMessage], label: TurnLabel, one_call_per_step: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    calls = [call for message in segment for call in message.tool_calls]
+    if label is not TurnLabel.NORMAL and calls:
+        problems.append(Problem("missing_info_called", f"turn {index} ({label.value}) called {[c.function.name for c in calls]} instead of asking"))
+    if not segment or segment[-1].role != "assistant" or segment[-1].tool_calls or not (segment[-1].content or "").strip():
+        problems.append(Problem("no_closing_text", f"turn {index} does not end with assistant text"))
+    for position, message in enumerate(segment):
+        if one_call_per_step and len(message.tool_calls) > 1:
+            problems.append(Problem("several_calls_in_step", f"turn {index}: {len(message.tool_calls)} calls in one message"))
+        answered = {m.tool_call_id for m in segment[position + 1:] if m.role == "tool"}
+        missing = [call.id for call in message.tool_calls if call.id not in answered]
+        if missing:
+            problems.append(Problem("unanswered_call", f"turn {index}: tool calls {missing} have no tool message"))
+        if message.role == "assistant" and message.content and not message.tool_calls:
+            lowered = message.content.lower()
+            found = [word for word in FAILURE_KEYWORDS if word in lowered]
+            if found:
+                problems.append(Problem("failure_keyword", f"turn {index}: assistant text contains {found}"))
+    return problems
+
+
+def leakage_problems(messages: tuple[ChatMessage, ...] | list[ChatMessage]) -> list[Problem]:
+    """Hint markers anywhere the model will read or learn from: text and call arguments."""
+    problems: list[Problem] = []
+    for position, message in enumerate(messages):
+        if message.role == "tool":
+            continue  # tool outputs are the environment's words (a file may well mention a hint)
+        texts = [message.content or ""] + [json.dumps(call.function.arguments) for call in message.tool_calls]
+        for text in texts:
+            for pattern in LEAK_PATTERNS:
+                match = pattern.search(text)
+                if match:
+                    problems.append(Problem("hint_leakage", f"message {position} ({message.role}) contains {match.group(0)!r}"))
+    return problems

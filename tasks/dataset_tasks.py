@@ -1,0 +1,57 @@
+"""Prefect task over the assemble stage: every shard's samples and rejects -> one dataset version.
+
+Inputs are the refs of all upstream shard outputs; the version id is a content hash (computed by
+`magnet_core.dataset`), so assembling the same samples twice - after a killed run, say - yields the same
+directory, never a second copy or duplicate rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from magnet_core.dataset.config import AssembleConfig, DatasetVersion
+from magnet_core.dataset.stage import assemble_dataset
+from magnet_core.domain import PreferencePair, Reject, Trajectory
+from tasks.options import stage_task
+from tasks.outputs import StageOutput
+from tasks.refs import ArtifactRef, read_json, ref_for_existing
+from tasks.workspace import Workspace
+
+
+class DatasetOutput(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version_id: str
+    ref: ArtifactRef
+    card_path: str
+    offline: bool
+    counts: dict[str, int]
+    rejects_by_reason: dict[str, int]
+
+    def key_fields(self) -> dict:
+        return {"version_id": self.version_id, "content": self.ref.sha256}
+
+
+def collect_samples(outputs: list[StageOutput]) -> tuple[list[Trajectory], list[PreferencePair], list[Reject]]:
+    """Trajectories, preference pairs and rejects from shard outputs, in shard order."""
+    trajectories: list[Trajectory] = []
+    pairs: list[PreferencePair] = []
+    rejects: list[Reject] = []
+    for output in outputs:
+        payload = read_json(output.ref)
+        trajectories += [Trajectory.model_validate(item) for item in payload.get("trajectories", [])]
+        pairs += [PreferencePair.model_validate(item) for item in payload.get("pairs", [])]
+        rejects += [Reject.model_validate(item) for item in payload.get("rejects", [])]
+    return trajectories, pairs, rejects
+
+
+@stage_task("assemble")
+def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace: Workspace) -> DatasetOutput:
+    trajectories, pairs, rejects = collect_samples(outputs)
+    version: DatasetVersion = assemble_dataset(trajectories, pairs, rejects, config)
+    path = Path(version.path)
+    return DatasetOutput(version_id=version.version_id, ref=ref_for_existing(path), card_path=str(path / "README.md"),
+                         offline=version.offline, counts=dict(version.counts),
+                         rejects_by_reason=dict(version.rejects_by_reason))

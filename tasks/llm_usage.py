@@ -1,0 +1,88 @@
+"""One LLM client per shard, a budget shared by the run, and a ledger part per shard.
+
+The client's admission state is bound to an event loop and stages run `asyncio.run` per shard, so each
+shard task gets its own `LLMClient` (same on-disk response cache). The spending cap is per run, not per
+shard, so every client of the run in this process shares one `Budget`. Each client's call records are
+written as one Parquet part under the run's ledger directory: the factory's own ledger, complete even
+when Prefect's history is trimmed.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from magnet_core.llm.budget import Budget
+from tasks.workspace import Workspace
+
+_BUDGETS: dict[tuple[str, float | None], Budget] = {}
+_LOCK = threading.Lock()
+
+
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cache_dir: str | None = Field(None, description="LLM response cache (default: <workspace>/llm-cache)")
+    max_cost_usd: float | None = Field(None, ge=0, description="Spending cap for the run; reaching it fails the run cleanly")
+
+
+class ShardUsage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    calls: int = 0
+    cached_calls: int = 0
+    failed_calls: int = 0
+    refused_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    retries: int = 0
+    ledger_part: str | None = None
+
+
+def shared_budget(run_id: str, max_cost_usd: float | None) -> Budget:
+    with _LOCK:
+        return _BUDGETS.setdefault((run_id, max_cost_usd), Budget(max_cost_usd))
+
+
+class ShardClient:
+    """Holds the client (None for offline stages) and, after the shard, its usage."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.usage = ShardUsage()
+
+
+@contextmanager
+def shard_client(llm: LLMSettings, workspace: Workspace, stage: str, key: str, needed: bool) -> Iterator[ShardClient]:
+    if not needed:
+        yield ShardClient(None)
+        return
+    from magnet_core.llm.client import LLMClient
+
+    cache_dir = Path(llm.cache_dir) if llm.cache_dir else Path(workspace.root) / "llm-cache"
+    client = LLMClient(cache_dir=cache_dir)
+    client.budget = shared_budget(workspace.run_id, llm.max_cost_usd)
+    holder = ShardClient(client)
+    try:
+        yield holder
+    finally:
+        part = None
+        if client.ledger.records:
+            # one part per attempt: a retried shard keeps the records (and costs) of its failed try
+            part = workspace.ledger_dir / f"{key}-{uuid.uuid4().hex[:8]}.parquet"
+            temporary = part.with_suffix(".tmp")
+            client.write_ledger(temporary)
+            temporary.replace(part)
+        run = client.totals().run
+        holder.usage = ShardUsage(
+            calls=run.calls, cached_calls=run.cached_calls, failed_calls=run.failed_calls,
+            refused_calls=run.refused_calls, prompt_tokens=run.prompt_tokens,
+            completion_tokens=run.completion_tokens, cost_usd=round(run.cost_usd, 8), retries=run.retries,
+            ledger_part=str(part) if part else None,
+        )

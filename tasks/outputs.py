@@ -1,0 +1,68 @@
+"""What stage tasks return: small refs and counts, never the items themselves."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from magnet_core.pools import load_pool
+from magnet_core.pools.base import FunctionPool
+from tasks.llm_usage import ShardUsage
+from tasks.refs import ArtifactRef
+
+
+class PoolSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = Field("bfcl", description="bfcl, openai-json or python")
+    source: str | None = Field(None, description="JSON/JSONL path, module[:Class], or BFCL class list")
+    strict: bool = Field(False, description="Fail on any malformed entry instead of skipping it")
+
+
+class PoolRef(BaseModel):
+    """A loaded pool, by its settings and content fingerprint (the pool itself holds live backends)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    settings: PoolSettings
+    name: str
+    fingerprint: str
+    functions: int
+    simulated: bool
+    issues: tuple[str, ...] = ()
+
+    def key_fields(self) -> dict:
+        return {"fingerprint": self.fingerprint, "kind": self.settings.kind}
+
+
+class StageOutput(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str
+    ref: ArtifactRef
+    items_in: int = 0
+    items_out: int = 0
+    rejects: int = 0
+    offline: bool = True
+    usage: ShardUsage = Field(default_factory=ShardUsage)
+    summary: dict = Field(default_factory=dict)
+
+
+@lru_cache(maxsize=8)
+def _load(settings: PoolSettings) -> FunctionPool:
+    return load_pool(settings.kind, settings.source, strict=settings.strict)
+
+
+def open_pool(ref: PoolRef) -> FunctionPool:
+    """The pool a task runs against, loaded once per process and checked against the run's fingerprint."""
+    pool = _load(ref.settings)
+    if pool.fingerprint() != ref.fingerprint:
+        raise ValueError(f"pool {ref.name} changed during the run (fingerprint {pool.fingerprint()} != {ref.fingerprint})")
+    return pool
+
+
+def describe_pool(settings: PoolSettings) -> PoolRef:
+    pool = _load(settings)
+    return PoolRef(settings=settings, name=pool.name, fingerprint=pool.fingerprint(), functions=len(pool.specs),
+                   simulated=pool.simulated, issues=tuple(str(issue) for issue in pool.issues))

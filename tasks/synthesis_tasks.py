@@ -1,0 +1,80 @@
+"""Prefect tasks over the synthesis stages: pool, graph, plans, translate (sharded).
+
+Each task reads its inputs from refs, calls the `magnet_core` stage, writes the output next to its
+cache key and returns a `StageOutput`. The cache key is computed from the same parameters Prefect
+keys on, so a re-run that misses Prefect's record still overwrites the same file with the same bytes.
+"""
+
+from __future__ import annotations
+
+from prefect import task
+
+from magnet_core.domain.plans import Plan
+from magnet_core.graph.dependency_graph import DependencyGraph
+from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_graph, sample_plans_with_report
+from magnet_core.translate.stage import TranslateConfig, TranslateResult, translate_plans
+from magnet_core.translate.models import TRANSLATE_ROLES
+from tasks.cache_keys import stage_cache_key
+from tasks.llm_usage import LLMSettings, shard_client
+from tasks.options import stage_task
+from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool
+from tasks.refs import ArtifactRef, read_verified, write_json, write_jsonl
+from tasks.shards import Shard, read_shard
+from tasks.workspace import Workspace
+
+STAGE_EXECUTIONS: dict[str, int] = {}  # per process: how many times each stage body really ran
+
+
+def _executed(stage: str) -> None:
+    STAGE_EXECUTIONS[stage] = STAGE_EXECUTIONS.get(stage, 0) + 1
+
+
+@task(name="pool", persist_result=False, retries=0)
+def pool_task(settings: PoolSettings) -> PoolRef:
+    """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file."""
+    _executed("pool")
+    return describe_pool(settings)
+
+
+@stage_task("graph")
+def graph_task(pool: PoolRef, config: GraphStageConfig, workspace: Workspace) -> StageOutput:
+    _executed("graph")
+    key = stage_cache_key("graph", {"pool": pool, "config": config})
+    graph = build_graph(open_pool(pool), config)
+    ref = write_json(workspace.artifact_path("graph", key), graph.to_json())
+    rejects = write_jsonl(workspace.artifact_path("graph", key, ".rejects.jsonl"), graph.rejects)
+    return StageOutput(stage="graph", ref=ref, items_in=pool.functions, items_out=graph.graph.number_of_edges(),
+                       rejects=rejects.count, offline=bool(graph.metadata.get("offline", True)),
+                       summary={"rejects_ref": rejects.model_dump(), **graph.stats()})
+
+
+def load_graph(ref: ArtifactRef) -> DependencyGraph:
+    read_verified(ref)
+    return DependencyGraph.load(ref.path)
+
+
+@stage_task("plans")
+def plans_task(pool: PoolRef, graph: StageOutput, config: PlanStageConfig, workspace: Workspace) -> StageOutput:
+    _executed("plans")
+    key = stage_cache_key("plans", {"pool": pool, "graph": graph.ref, "config": config})
+    plans, counts = sample_plans_with_report(load_graph(graph.ref), open_pool(pool), config)
+    ref = write_jsonl(workspace.artifact_path("plans", key, ".jsonl"), plans)
+    return StageOutput(stage="plans", ref=ref, items_in=graph.items_out, items_out=len(plans), summary=dict(counts))
+
+
+@stage_task("translate")
+def translate_shard_task(pool: PoolRef, shard: Shard, config: TranslateConfig, llm: LLMSettings,
+                         workspace: Workspace) -> StageOutput:
+    _executed("translate")
+    key = stage_cache_key("translate", {"pool": pool, "shard": shard, "config": config, "llm": llm})
+    plans = read_shard(shard, Plan)
+    with shard_client(llm, workspace, "translate", key, needed=not config.offline) as holder:
+        result: TranslateResult = translate_plans(open_pool(pool), plans, config, client=holder.client)
+    ref = write_json(workspace.artifact_path("translate", key), result)
+    return StageOutput(stage="translate", ref=ref, items_in=len(plans), items_out=len(result.translated),
+                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
+                       summary=result.summary())
+
+
+def translate_models(config: TranslateConfig) -> dict[str, str]:
+    return config.models.names(TRANSLATE_ROLES)

@@ -1,0 +1,114 @@
+"""Fixtures of the orchestration tests: one embedded Prefect server for the whole session, a fake LLM.
+
+`prefect_test_harness` starts a temporary Prefect server (10-30 s here) and points every flow at it;
+it is started once per session and only by tests that ask for `prefect_harness`, never autouse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from magnet_core.graph.stage import PlanStageConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))):
+        from prefect.settings import PREFECT_API_URL
+
+        yield PREFECT_API_URL.value()
+
+
+@pytest.fixture()
+def fake_llm():
+    from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
+
+    with FakeServerThread(FakeServerConfig(prompt_tokens=120, completion_tokens=30)) as server:
+        yield server
+
+
+def small_config(workdir: Path, max_plans: int = 6, shard_size: int = 3, **changes):
+    """The offline pipeline on a few plans, writing under `workdir` (datasets in workdir/data)."""
+    from flows.configs import PipelineConfig
+
+    raw = {
+        "workdir": str(workdir / "work"),
+        "plans": PlanStageConfig(max_plans=max_plans).model_dump(),
+        "shard_size": shard_size,
+        "assemble": {"root": str(workdir / "data"), "plots": False},
+        "training": None,
+    }
+    raw.update(changes)
+    return PipelineConfig.model_validate(raw)
+
+
+def teacher_model(server, **changes):
+    """A ModelConfig for the fake LLM: real litellm over HTTP; priced so the ledger shows a cost."""
+    from magnet_core.llm.types import ModelConfig
+
+    fields = {"model": "openai/fake-model", "api_base": server.url, "max_retries": 0, "timeout_s": 10.0,
+              "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0}
+    fields.update(changes)
+    return ModelConfig(**fields)
+
+
+@pytest.fixture()
+def make_config():
+    return small_config
+
+
+@pytest.fixture()
+def teacher():
+    return teacher_model
+
+
+# ---- reading back what a run left in Prefect: the API the UI reads -------------------------------------
+def artifacts_of(flow_run_id: UUID) -> dict[str, list[Any]]:
+    """Artifacts of a flow run (its tasks' included), by key; unkeyed ones under ''."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    grouped: dict[str, list[Any]] = {}
+    for artifact in found:
+        grouped.setdefault(artifact.key or "", []).append(artifact)
+    return grouped
+
+
+def table_rows(artifact: Any) -> list[dict[str, Any]]:
+    data = artifact.data
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def task_runs_of(flow_run_id: UUID) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), limit=200)
+
+
+def state_history(task_run_id: UUID) -> list[str]:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        states = client.read_task_run_states(task_run_id)
+    return [state.name for state in sorted(states, key=lambda s: s.timestamp)]
+
+
+@pytest.fixture()
+def prefect_reads():
+    return SimpleNamespace(artifacts_of=artifacts_of, table_rows=table_rows, task_runs_of=task_runs_of,
+                           state_history=state_history)

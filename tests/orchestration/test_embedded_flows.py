@@ -1,0 +1,91 @@
+"""Flows on embedded Prefect: cross-run cache, ledger and cost artifacts, and the budget cap as a clean stop.
+
+The teacher is the project's fake OpenAI-compatible server reached by real litellm over HTTP, so "no
+teacher calls on the re-run" is counted at the server, not inferred.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flows.stage_flows import translate_flow
+from tasks.synthesis_tasks import STAGE_EXECUTIONS
+
+
+def _run(flow, config):
+    state = flow(config=config, return_state=True)
+    return state, state.result(raise_on_failure=False)
+
+
+def _stage(summary, name):
+    return next(row for row in summary["stages"] if row["stage"] == name)
+
+
+def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_path, fake_llm, make_config, teacher,
+                                                          prefect_reads):
+    config = make_config(tmp_path, translate={"models": {"query_writer": teacher(fake_llm).model_dump()}})
+    executions_before = STAGE_EXECUTIONS.get("translate", 0)
+    first_state, first = _run(translate_flow, config)
+    assert first_state.is_completed(), first_state.message
+    shards = _stage(first, "translate")["shards"]
+    assert shards >= 2
+    assert STAGE_EXECUTIONS["translate"] - executions_before == shards
+    teacher_requests = fake_llm.stats.chat_requests
+    assert teacher_requests > 0
+    assert first["offline"] is False
+
+    ledger = pd.concat([pd.read_parquet(p) for p in sorted(tmp_path.glob("work/runs/*/ledger/*.parquet"))])
+    assert len(ledger) == first["costs"]["calls"] > 0
+    assert set(ledger["model"]) == {"openai/fake-model"}
+    assert ledger["cost_usd"].sum() > 0
+    assert not ledger.astype(str).apply(lambda col: col.str.contains("sk-")).any().any()
+
+    artifacts = prefect_reads.artifacts_of(first_state.state_details.flow_run_id)
+    assert {"cost-by-model", "task-costs", "run-summary", "translate-progress"} <= set(artifacts)
+    cost_rows = prefect_reads.table_rows(artifacts["cost-by-model"][0])
+    assert cost_rows[0]["model"] == "openai/fake-model" and cost_rows[0]["calls"] == len(ledger)
+    task_rows = prefect_reads.table_rows(artifacts["task-costs"][0])
+    assert len(task_rows) == shards and sum(r["calls"] for r in task_rows) == len(ledger)
+    assert "status: **Completed**" in artifacts["run-summary"][0].data
+
+    second_state, second = _run(translate_flow, config.model_copy(update={"run_name": "rerun"}))
+    assert second_state.is_completed()
+    assert STAGE_EXECUTIONS["translate"] - executions_before == shards, "no shard recomputed"
+    assert fake_llm.stats.chat_requests == teacher_requests, "the re-run made no teacher call"
+    assert _stage(second, "translate")["cached"] == shards
+    assert _stage(second, "graph")["cached"] == 1 and _stage(second, "plans")["cached"] == 1
+    assert second["costs"]["calls"] == 0
+    assert not list((tmp_path / "work" / "runs" / "rerun" / "ledger").glob("*.parquet"))
+    states = {run.state_name for run in prefect_reads.task_runs_of(second_state.state_details.flow_run_id)
+              if run.name.startswith("translate")}
+    assert states == {"Cached"}
+
+
+def test_budget_cap_ends_the_run_failed_and_a_higher_cap_resumes(prefect_harness, tmp_path, fake_llm, make_config,
+                                                                  teacher):
+    model = teacher(fake_llm, input_cost_per_mtok=2500.0).model_dump()  # $0.30 per call: 4 calls reach the cap
+    config = make_config(tmp_path, max_plans=8, shard_size=2, translate={"models": {"query_writer": model}},
+                         llm={"max_cost_usd": 1.0}, runner={"max_workers": 1})
+    state, _ = _run(translate_flow, config)
+    assert state.is_failed()
+    assert "budget cap reached in stage translate" in state.message
+    assert "re-run with a higher llm.max_cost_usd" in state.message
+    summary = next(tmp_path.glob("work/runs/*/summary.json")).read_text()
+    assert '"status": "Failed"' in summary and "unfinished" in summary
+    finished_requests = fake_llm.stats.chat_requests
+
+    resumed_state, resumed = _run(translate_flow, config.model_copy(update={"llm": config.llm.model_copy(
+        update={"max_cost_usd": None}), "run_name": "resumed"}))
+    assert resumed_state.is_completed(), resumed_state.message
+    translate = _stage(resumed, "translate")
+    assert 1 <= translate["cached"] < translate["shards"], "finished shards came from cache, the rest ran"
+    assert fake_llm.stats.chat_requests > finished_requests
+
+
+@pytest.mark.parametrize("bad", [{"shard_size": 0}, {"runner": {"kind": "thread", "dask_address": "tcp://x:1"}}])
+def test_invalid_flow_config_is_refused_before_any_run(tmp_path, make_config, bad):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        make_config(tmp_path, **bad)
