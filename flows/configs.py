@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flows.runners import RunnerSettings
 from magnet_core.dataset.config import AssembleConfig
+from magnet_core.distill.single_turn import SingleTurnConfig
+from magnet_core.distill.stage import DistillConfig
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig
 from magnet_core.translate.models import TranslateConfig
 from tasks.llm_usage import LLMSettings
@@ -28,8 +30,10 @@ class PipelineConfig(BaseModel):
     shard_size: int = Field(8, ge=1, le=10_000, description="Items per shard task")
     pool: PoolSettings = PoolSettings()
     graph: GraphStageConfig = GraphStageConfig()
-    plans: PlanStageConfig = PlanStageConfig(max_plans=12)
+    plans: PlanStageConfig = PlanStageConfig(max_plans=20)
     translate: TranslateConfig = TranslateConfig()
+    distill: DistillConfig = DistillConfig()
+    single_turn: SingleTurnConfig = SingleTurnConfig()
     assemble: AssembleConfig = AssembleConfig()
     training: TrainingSettings | None = TrainingSettings()
     llm: LLMSettings = LLMSettings()
@@ -37,7 +41,7 @@ class PipelineConfig(BaseModel):
 
     @property
     def offline(self) -> bool:
-        return self.translate.offline
+        return self.translate.offline and self.distill.offline and self.single_turn.offline
 
     @property
     def dataset_root(self) -> Path:

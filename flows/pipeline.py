@@ -20,13 +20,21 @@ from flows.reporting import publish_cost_table, publish_summary, publish_task_co
 from flows.runners import build_task_runner
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters
 from tasks.dataset_tasks import assemble_task
-from tasks.synthesis_tasks import graph_task, plans_task, pool_task, translate_shard_task
+from tasks.synthesis_tasks import (
+    distill_shard_task,
+    graph_task,
+    plans_task,
+    pool_task,
+    single_turn_shards,
+    single_turn_task,
+    translate_shard_task,
+)
 from tasks.training_tasks import base_model_task, train_mdpo_task, train_sft_task
 from tasks.workspace import Workspace
 
 STAGES = ("pool", "graph", "plans", "translate", "distill", "assemble", "train_sft", "train_mdpo", "evaluate")
 # Stages whose magnet_core entry point is not wired yet are skipped with a note in the summary.
-UNWIRED: frozenset[str] = frozenset({"distill", "evaluate"})
+UNWIRED: frozenset[str] = frozenset({"evaluate"})
 
 
 def _stage_row(stage: str, outputs: list[Any], state_names: list[str]) -> dict[str, Any]:
@@ -75,10 +83,22 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
                 translated = progress.results
                 summary["stages"].append(_stage_row("translate", translated, progress.state_names))
                 task_rows += _task_cost_rows("translate", translated, progress.state_names)
+            distilled: list[Any] = []
+            if "distill" in wanted:
+                for stage, task, params in (
+                    ("distill", distill_shard_task, [{"translated": out, "config": config.distill} for out in translated]),
+                    ("single_turn", single_turn_task, [{"config": c} for c in single_turn_shards(config.single_turn)]),
+                ):
+                    params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace} for p in params]
+                    labels = [f"{stage} shard {index}" for index in range(len(params))]
+                    progress = run_shards(stage, task, runner, workspace, params, labels)
+                    distilled += progress.results
+                    summary["stages"].append(_stage_row(stage, progress.results, progress.state_names))
+                    task_rows += _task_cost_rows(stage, progress.results, progress.state_names)
             summary["skipped"] = sorted(wanted & UNWIRED)
         if "assemble" in wanted:
             assemble_config = config.assemble.model_copy(update={"root": workspace.dataset_root_path})
-            dataset, _ = run_single(assemble_task, outputs=translated, config=assemble_config, workspace=workspace)
+            dataset, _ = run_single(assemble_task, outputs=translated + distilled, config=assemble_config, workspace=workspace)
             summary.update(dataset_path=dataset.ref.path, card_path=dataset.card_path, dataset_version=dataset.version_id,
                            dataset_counts=dataset.counts)
         if config.training is not None and "train_sft" in wanted:

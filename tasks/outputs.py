@@ -37,9 +37,13 @@ class PoolRef(BaseModel):
 
 
 class StageOutput(BaseModel):
+    """A shard's result. Downstream cache keys chain on `key` (a hash of this shard's inputs, code and
+    config), not on the output bytes, which may hold wall-clock measurements such as call durations."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     stage: str
+    key: str
     ref: ArtifactRef
     items_in: int = 0
     items_out: int = 0
@@ -47,6 +51,9 @@ class StageOutput(BaseModel):
     offline: bool = True
     usage: ShardUsage = Field(default_factory=ShardUsage)
     summary: dict = Field(default_factory=dict)
+
+    def key_fields(self) -> dict:
+        return {"stage": self.stage, "key": self.key}
 
 
 @lru_cache(maxsize=8)

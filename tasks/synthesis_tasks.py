@@ -1,4 +1,4 @@
-"""Prefect tasks over the synthesis stages: pool, graph, plans, translate (sharded).
+"""Prefect tasks over the synthesis stages: pool, graph, plans, translate and distill (sharded).
 
 Each task reads its inputs from refs, calls the `magnet_core` stage, writes the output next to its
 cache key and returns a `StageOutput`. The cache key is computed from the same parameters Prefect
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from prefect import task
 
+from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
+from magnet_core.distill.single_turn import SingleTurnConfig, generate_single_turn
+from magnet_core.distill.stage import DistillConfig, DistillResult, distill
 from magnet_core.domain.plans import Plan
 from magnet_core.graph.dependency_graph import DependencyGraph
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_graph, sample_plans_with_report
@@ -18,7 +21,7 @@ from tasks.cache_keys import stage_cache_key
 from tasks.llm_usage import LLMSettings, shard_client
 from tasks.options import stage_task
 from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool
-from tasks.refs import ArtifactRef, read_verified, write_json, write_jsonl
+from tasks.refs import ArtifactRef, read_model, read_verified, write_json, write_jsonl
 from tasks.shards import Shard, read_shard
 from tasks.workspace import Workspace
 
@@ -43,7 +46,7 @@ def graph_task(pool: PoolRef, config: GraphStageConfig, workspace: Workspace) ->
     graph = build_graph(open_pool(pool), config)
     ref = write_json(workspace.artifact_path("graph", key), graph.to_json())
     rejects = write_jsonl(workspace.artifact_path("graph", key, ".rejects.jsonl"), graph.rejects)
-    return StageOutput(stage="graph", ref=ref, items_in=pool.functions, items_out=graph.graph.number_of_edges(),
+    return StageOutput(stage="graph", key=key, ref=ref, items_in=pool.functions, items_out=graph.graph.number_of_edges(),
                        rejects=rejects.count, offline=bool(graph.metadata.get("offline", True)),
                        summary={"rejects_ref": rejects.model_dump(), **graph.stats()})
 
@@ -56,10 +59,10 @@ def load_graph(ref: ArtifactRef) -> DependencyGraph:
 @stage_task("plans")
 def plans_task(pool: PoolRef, graph: StageOutput, config: PlanStageConfig, workspace: Workspace) -> StageOutput:
     _executed("plans")
-    key = stage_cache_key("plans", {"pool": pool, "graph": graph.ref, "config": config})
+    key = stage_cache_key("plans", {"pool": pool, "graph": graph, "config": config})
     plans, counts = sample_plans_with_report(load_graph(graph.ref), open_pool(pool), config)
     ref = write_jsonl(workspace.artifact_path("plans", key, ".jsonl"), plans)
-    return StageOutput(stage="plans", ref=ref, items_in=graph.items_out, items_out=len(plans), summary=dict(counts))
+    return StageOutput(stage="plans", key=key, ref=ref, items_in=graph.items_out, items_out=len(plans), summary=dict(counts))
 
 
 @stage_task("translate")
@@ -71,10 +74,44 @@ def translate_shard_task(pool: PoolRef, shard: Shard, config: TranslateConfig, l
     with shard_client(llm, workspace, "translate", key, needed=not config.offline) as holder:
         result: TranslateResult = translate_plans(open_pool(pool), plans, config, client=holder.client)
     ref = write_json(workspace.artifact_path("translate", key), result)
-    return StageOutput(stage="translate", ref=ref, items_in=len(plans), items_out=len(result.translated),
+    return StageOutput(stage="translate", key=key, ref=ref, items_in=len(plans), items_out=len(result.translated),
                        rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
                        summary=result.summary())
 
 
 def translate_models(config: TranslateConfig) -> dict[str, str]:
     return config.models.names(TRANSLATE_ROLES)
+
+
+@stage_task("distill")
+def distill_shard_task(pool: PoolRef, translated: StageOutput, config: DistillConfig, llm: LLMSettings,
+                       workspace: Workspace) -> StageOutput:
+    """One translate shard's scenarios -> positive trajectories, preference pairs, rejects (1:1 with translate)."""
+    _executed("distill")
+    key = stage_cache_key("distill", {"pool": pool, "translated": translated, "config": config})
+    scenarios = read_model(translated.ref, TranslateResult).translated
+    with shard_client(llm, workspace, "distill", key, needed=not config.offline) as holder:
+        result: DistillResult = distill(open_pool(pool), scenarios, config, client=holder.client)
+    ref = write_json(workspace.artifact_path("distill", key), result)
+    return StageOutput(stage="distill", key=key, ref=ref, items_in=len(scenarios), items_out=len(result.trajectories),
+                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
+                       summary={**result.summary(), "pairs": len(result.pairs)})
+
+
+@stage_task("single_turn", name="single-turn")
+def single_turn_task(pool: PoolRef, config: SingleTurnConfig, llm: LLMSettings, workspace: Workspace) -> StageOutput:
+    """Single-turn / parallel / multiple / irrelevance samples (flows shard it by kind)."""
+    _executed("single_turn")
+    key = stage_cache_key("single_turn", {"pool": pool, "config": config})
+    with shard_client(llm, workspace, "single_turn", key, needed=not config.offline) as holder:
+        result: DistillResult = generate_single_turn(open_pool(pool), config, client=holder.client)
+    ref = write_json(workspace.artifact_path("single_turn", key), result)
+    requested = sum(getattr(config, kind) for kind in SINGLE_TURN_KINDS)
+    return StageOutput(stage="single_turn", key=key, ref=ref, items_in=requested, items_out=len(result.trajectories),
+                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage, summary=result.summary())
+
+
+def single_turn_shards(config: SingleTurnConfig) -> list[SingleTurnConfig]:
+    """One config per kind (the others set to 0): a sample depends only on its kind, index and seed."""
+    return [config.model_copy(update={other: (getattr(config, kind) if other == kind else 0) for other in SINGLE_TURN_KINDS})
+            for kind in SINGLE_TURN_KINDS if getattr(config, kind) > 0]

@@ -31,7 +31,7 @@ class TrainingSettings(BaseModel):
     beta: float = Field(0.1, gt=0)
     effective_batch_size: int = Field(2, gt=0)
     per_device_batch_size: int = Field(1, gt=0)
-    max_length: int = Field(1024, gt=0)
+    max_length: int = Field(4096, gt=0, description="Tokens per example (the tiny model takes up to 8192)")
     use_cpu: bool = True
     seed: int = 0
 
@@ -40,6 +40,7 @@ class TrainOutput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     stage: str
+    key: str
     checkpoint: ArtifactRef
     output_dir: str
     steps: int
@@ -47,7 +48,7 @@ class TrainOutput(BaseModel):
     dataset_version: str
 
     def key_fields(self) -> dict:
-        return {"stage": self.stage, "checkpoint": self.checkpoint.key_fields()}
+        return {"stage": self.stage, "key": self.key}  # chained on inputs: weights may differ in the last bits
 
 
 def _training_config(stage: str, settings: TrainingSettings, dataset_dir: str, model_path: str, output_dir: Path):
@@ -89,7 +90,7 @@ def _train(stage: str, settings: TrainingSettings, dataset: ArtifactRef, model: 
     output_dir = workspace.checkpoints / f"{stage}-{key}"
     config = _training_config(stage, settings, dataset.path, model.path, output_dir)
     result = (run_sft if stage == "sft" else run_mdpo)(config)
-    return TrainOutput(stage=stage, checkpoint=ref_for_existing(Path(result.final_dir)), output_dir=str(output_dir),
+    return TrainOutput(stage=stage, key=key, checkpoint=ref_for_existing(Path(result.final_dir)), output_dir=str(output_dir),
                        steps=result.steps, final_loss=result.final_loss, dataset_version=result.dataset_version)
 
 

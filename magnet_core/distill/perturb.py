@@ -17,6 +17,7 @@ from magnet_core.domain.trajectory import Turn
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import write_call_offline
 from magnet_core.roles.error_judge import ERROR_TYPES
+from magnet_core.roles.labeller import nested_arguments
 from magnet_core.roles.values import ValueContext, leaves
 
 
@@ -32,18 +33,16 @@ class Perturbation:
         return ERROR_TYPES[self.error_type]
 
 
-def _producer(turns: list[Turn], turn_index: int, call_index: int, value: Any) -> tuple[int, int] | None:
-    """The latest earlier call (turn, position) whose output contains `value`, if any."""
-    if isinstance(value, bool) or value in (None, "", 0, 1):
+def _producer(turns: list[Turn], turn_index: int, call_index: int, key: str, value: Any) -> tuple[int, int] | None:
+    """The latest earlier call (turn, position) whose output feeds this argument (the nested-call checker)."""
+    earlier = [(turn.index, position, result.output) for turn in turns[: turn_index + 1]
+               for position, result in enumerate(turn.results)
+               if turn.index < turn_index or position < call_index]
+    fed = nested_arguments(FunctionCall(name="probe", arguments={key: value}), [output for _, _, output in earlier])
+    if key not in fed:
         return None
-    found = None
-    for turn in turns[: turn_index + 1]:
-        for position, result in enumerate(turn.results):
-            if turn.index == turn_index and position >= call_index:
-                break
-            if any(v == value for _, v in leaves(result.output)):
-                found = (turn.index, position)
-    return found
+    turn, position, _ = earlier[fed[key]]
+    return turn, position
 
 
 def _alternative(value: Any, turns: list[Turn], rng: random.Random) -> Any:
@@ -73,7 +72,7 @@ def perturbations(pool: FunctionPool, turns: list[Turn], rng: random.Random) -> 
         calls = list(turn.reference_calls)
         for position, call in enumerate(calls):
             for key, value in call.arguments.items():
-                source = _producer(turns, turn.index, position, value)
+                source = _producer(turns, turn.index, position, key, value)
                 if source is None:
                     continue
                 source_turn, source_position = source

@@ -15,12 +15,14 @@ import random
 from pydantic import BaseModel, ConfigDict, Field
 
 from magnet_core.domain.trajectory import ChatMessage, PreferencePair, Reject, Trajectory
+from magnet_core.llm.types import ModelConfig
+from magnet_core.distill.mined import mined_pairs
 from magnet_core.distill.metadata import scenario_metadata, shuffled_tools
 from magnet_core.distill.pairs import build_pair
 from magnet_core.distill.perturb import perturbations
 from magnet_core.distill.replay import SYSTEM_PROMPT, run_role
 from magnet_core.pools.base import FunctionPool
-from magnet_core.roles.llm_role import LLMClientLike, RoleModels, prompt_versions, require_client
+from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, RoleModels, prompt_versions, require_client
 from magnet_core.roles.teacher import TeacherOutputError
 from magnet_core.translate.models import TranslatedScenario
 from magnet_core.verify.checks import verify_trajectory
@@ -36,11 +38,13 @@ class DistillConfig(BaseModel):
     models: RoleModels = Field(default_factory=RoleModels)
     pairs_per_scenario: int = Field(default=2, ge=0, le=5)
     error_types: tuple[int, ...] = (1, 2, 3, 4, 5)
+    student: ModelConfig | None = Field(default=None, description="Model sampled without hints for mined negatives")
+    mined_per_scenario: int = Field(default=1, ge=0, le=10)
     max_concurrency: int = Field(default=8, ge=1, le=1024)
 
     @property
     def offline(self) -> bool:
-        return self.models.offline_for(DISTILL_ROLES)
+        return self.models.offline_for(DISTILL_ROLES) and self.student is None
 
 
 class DistillResult(BaseModel):
@@ -59,6 +63,8 @@ class DistillResult(BaseModel):
 def distill(pool: FunctionPool, translated: list[TranslatedScenario], config: DistillConfig,
             client: LLMClientLike | None = None) -> DistillResult:
     require_client(client, config.models, DISTILL_ROLES)
+    if config.student is not None and client is None:
+        raise ValueError("a student model is configured for mined negatives but no LLM client was passed")
     return asyncio.run(_distill_all(pool, translated, config, client))
 
 
@@ -88,6 +94,8 @@ async def distill_scenario(pool: FunctionPool, translated: TranslatedScenario, c
         run = await run_role("teacher", pool, translated, hints, tools, rng, config.models.teacher, client)
     except TeacherOutputError as error:
         return None, [], [Reject(stage=STAGE, item_id=scenario_id, reason="teacher_unusable", detail=str(error))]
+    except ITEM_LLM_ERRORS as error:  # a budget stop propagates: the run halts and stays resumable
+        return None, [], [Reject(stage=STAGE, item_id=scenario_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
     system = ChatMessage(role="system", content=SYSTEM_PROMPT)
     models = config.models.names(DISTILL_ROLES)
     metadata = scenario_metadata(pool, translated, models, prompt_versions(DISTILL_ROLES), config.seed, run.cost_usd)
@@ -102,8 +110,17 @@ async def distill_scenario(pool: FunctionPool, translated: TranslatedScenario, c
     rejects: list[Reject] = []
     candidates = [p for p in perturbations(pool, list(translated.turns), rng) if p.error_type in config.error_types]
     rng.shuffle(candidates)
-    for perturbation in candidates[: config.pairs_per_scenario]:
-        outcome = await build_pair(pool, translated, run, system, tools, perturbation, rng, config.models.negative_sampler,
-                                   client, metadata)
-        (pairs if isinstance(outcome, PreferencePair) else rejects).append(outcome)
+    try:
+        for perturbation in candidates[: config.pairs_per_scenario]:
+            outcome = await build_pair(pool, translated, run, system, tools, perturbation, rng,
+                                       config.models.negative_sampler, client, metadata)
+            (pairs if isinstance(outcome, PreferencePair) else rejects).append(outcome)
+        if config.student is not None and config.mined_per_scenario:
+            mined, refused = await mined_pairs(pool, translated, run, system, tools, config.student,
+                                               config.models.error_judge, client, metadata, config.mined_per_scenario)
+            pairs += mined
+            rejects += refused
+    except ITEM_LLM_ERRORS as error:
+        rejects.append(Reject(stage="distill.pairs", item_id=scenario_id, reason="llm_error",
+                              detail=f"{type(error).__name__}: {error}"))
     return trajectory, pairs, rejects

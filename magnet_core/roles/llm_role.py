@@ -12,11 +12,20 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from magnet_core.llm.types import LLMRequest, LLMResponse, ModelConfig
+from magnet_core.llm.types import (
+    CircuitOpenError,
+    LLMPermanentError,
+    LLMRequest,
+    LLMResponse,
+    LLMTransientExhausted,
+    ModelConfig,
+)
 from magnet_core.prompts import load_prompt
 
 OFFLINE = "offline"
 ROLE_NAMES = ("category_labeller", "query_writer", "call_writer", "teacher", "negative_sampler", "error_judge", "simulator")
+# Failures that condemn one item (it becomes a reject); BudgetExceededError is not among them on purpose.
+ITEM_LLM_ERRORS = (LLMPermanentError, LLMTransientExhausted, CircuitOpenError)
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 

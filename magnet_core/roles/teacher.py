@@ -18,7 +18,7 @@ from magnet_core.domain.functions import FunctionSpec
 from magnet_core.domain.trajectory import CallResult, ChatMessage, ToolCall
 from magnet_core.execution.call_parser import CallParseError, parse_calls, parse_openai_tool_calls
 from magnet_core.execution.executor import CallExecutor
-from magnet_core.llm.types import LLMResponse, ModelConfig
+from magnet_core.llm.types import LLMRequest, LLMResponse, ModelConfig
 from magnet_core.prompts import load_prompt
 from magnet_core.roles.llm_role import LLMClientLike, build_request
 from magnet_core.roles.text import as_request, humanize, param_phrase, short_value
@@ -54,15 +54,22 @@ def offline_turn(hint: list[FunctionCall], executor: CallExecutor, turn_index: i
     return outcome
 
 
-async def model_turn(role: str, hint: list[FunctionCall], history: list[ChatMessage], tools: list[dict[str, Any]],
+async def model_turn(role: str, hint: list[FunctionCall] | None, history: list[ChatMessage], tools: list[dict[str, Any]],
                      executor: CallExecutor, turn_index: int, client: LLMClientLike, model: ModelConfig,
                      sample_index: int = 0) -> TurnOutcome:
+    """`hint=None` samples a student as it is: no role prompt, only the conversation (mined negatives)."""
     outcome = TurnOutcome()
     offered = {tool["function"]["name"] for tool in tools}
-    system = {"role": "system", "content": load_prompt(role).render(hint=calls_to_bfcl(hint))}
-    for _ in range(len(hint) + EXTRA_STEPS):
-        messages = [system, *[m.to_openai() for m in history + outcome.messages]]
-        response = await client.complete(build_request(role, "distill", messages, tools, {"temperature": 0.0}, sample_index), model)
+    system = [] if hint is None else [{"role": "system", "content": load_prompt(role).render(hint=calls_to_bfcl(hint))}]
+    params = {"temperature": 0.0 if hint is not None else 0.8}
+    for _ in range(len(hint or ()) + EXTRA_STEPS):
+        messages = [*system, *[m.to_openai() for m in history + outcome.messages]]
+        if hint is None:
+            request = LLMRequest(role=role, stage="distill", messages=tuple(messages), tools=tuple(tools), params=params,
+                                 prompt_version="student@plain", sample_index=sample_index)
+        else:
+            request = build_request(role, "distill", messages, tools, params, sample_index)
+        response = await client.complete(request, model)
         outcome.cost_usd += response.cost_usd
         calls, text = parse_teacher_answer(response, offered)
         if not calls:
@@ -110,11 +117,18 @@ def summary_text(results: list[CallResult], rng: random.Random) -> str:
 
 def describe_output(output: Any) -> str:
     if isinstance(output, dict) and output:
-        parts = [f"{humanize(str(key))}: {short_value(value, 120)}" for key, value in list(output.items())[:3]]
-        return "; ".join(parts) + "."
+        parts = [f"the {humanize(str(key))} is {_plain(value)}" for key, value in list(output.items())[:3]]
+        text = "; ".join(part.rstrip(".") for part in parts) + "."
+        return text[0].upper() + text[1:]
     if output in (None, {}, [], ""):
         return "The step completed."
-    return f"Result: {short_value(output, 120)}."
+    return f"The result is {_plain(output)}."
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return value if len(value) <= 120 else value[:117] + "..."
+    return short_value(value, 120)
 
 
 def miss_func_text(spec: FunctionSpec, rng: random.Random) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from magnet_core.domain.functions import FunctionSpec
+from magnet_core.roles.vocabulary import INTEGERS, NUMBERS, STRINGS, VOCABULARY
 
 # Rank of each source: lower is tried first.
 FROM_OUTPUT = 0
@@ -32,49 +33,6 @@ _QUOTED_CODE = re.compile(r"'([^'\s]{1,12})'\s+for")
 _RANGE = re.compile(r"from\s+(-?\d+)\s+to\s+(-?\d+)", re.IGNORECASE)
 _GENERIC_TOKENS = {"the", "of", "to", "a", "name", "value", "list", "new"}
 
-VOCABULARY: dict[str, list[Any]] = {
-    "city": ["San Francisco", "New York", "Los Angeles", "Chicago", "Boston", "Seattle"],
-    "location": ["San Francisco", "New York", "London", "Paris", "Chicago"],
-    "destination": ["123 Main St, San Francisco, CA", "456 Oak Ave, Boston, MA", "789 Pine Rd, Seattle, WA"],
-    "date": ["2024-11-15", "2024-12-03", "2025-01-20", "2025-02-14"],
-    "birth": ["1990-04-12", "1985-09-30", "1978-01-05"],
-    "expiration": ["12/2027", "08/2026", "03/2028"],
-    "unit": ["km", "m", "cm", "mm", "miles", "kg", "lb", "ft", "in", "yd"],
-    "currency": ["USD", "EUR", "GBP", "JPY", "CAD"],
-    "first": ["Alice", "Marcus", "Priya", "Elena", "Tomas"],
-    "last": ["Smith", "Okafor", "Nguyen", "Rossi", "Berg"],
-    "user": ["Alice", "Bob", "Catherine", "Daniel", "Eve"],
-    "username": ["john", "alice", "bob", "carol"],
-    "password": ["john123", "secret42", "pa55word"],
-    "passport": ["P12345678", "X98765432", "K24681357"],
-    "card": ["4111222233334444", "5500111122223333"],
-    "number": ["4111222233334444", "5500111122223333"],
-    "keyword": ["update", "file", "meeting", "report"],
-    "pattern": ["budget", "TODO", "report", "data"],
-    "sector": ["Technology", "Healthcare", "Finance", "Energy"],
-    "insurance": ["comprehensive", "travel", "basic"],
-    "class": ["economy", "business", "first"],
-    "grant": ["read_write", "read", "write"],
-    "mode": ["auto", "on", "off"],
-    "status": ["open", "closed", "in progress"],
-    "file": ["notes.txt", "summary.txt", "todo.txt", "draft.md", "results.csv"],
-    "dir": ["archive", "reports", "backup", "projects", "drafts"],
-    "folder": ["archive", "reports", "backup", "projects", "drafts"],
-    "title": ["Login issue", "Broken laptop screen", "Printer not working", "Access request"],
-    "content": ["Quarterly numbers look good", "Reminder: team sync at 10am", "Shipped the new release today"],
-    "message": ["Please send me the latest report.", "Can we move the meeting to Friday?", "Thanks for your help!"],
-    "comment": ["Great point!", "Thanks for sharing.", "I agree with this."],
-    "description": ["The issue started this morning.", "Needs attention before the weekend."],
-    "resolution": ["Replaced the faulty part.", "Reset the password and confirmed access."],
-    "tag": ["#update", "#news", "#team"],
-    "mention": ["@alice", "@bob"],
-    "id": ["client_001", "app_42"],
-    "secret": ["s3cr3t_key", "abc123secret"],
-    "token": ["refresh_token_123", "rt_98765"],
-}
-_STRINGS = ["sample", "alpha", "report", "delta"]
-_NUMBERS = [2.0, 5.0, 10.0, 12.5, 25.0, 40.0, 100.0]
-_INTEGERS = [1, 2, 3, 5, 10]
 
 
 SYNONYMS: dict[str, set[str]] = {
@@ -124,7 +82,8 @@ def leaves(value: Any, key: str = "", depth: int = 0) -> list[tuple[str, Any]]:
         for sub_key, sub_value in value.items():
             sub_key = str(sub_key)
             if not sub_key.startswith("_"):
-                found.append((key or "key", sub_key))
+                if key:  # top-level keys of an output are field names, not values
+                    found.append((key, sub_key))
                 found.extend(leaves(sub_value, sub_key, depth + 1))
                 if key and isinstance(sub_value, (str, int, float)) and not isinstance(sub_value, bool):
                     found.append((key, sub_value))  # {"user_map": {"Alice": "USR001"}}: the id is a user_map value
@@ -164,25 +123,32 @@ def candidates(spec: FunctionSpec, param: str, context: ValueContext, rng: rando
     kind = schema_type(schema)
     wanted = tokens(param)
     described = description_tokens(schema) | wanted
+    precise = bool(wanted & {"precision", "decimal", "places", "digits"})
     ranked: list[Candidate] = []
 
     def add(pairs: list[tuple[float, Any]], rank: int, source: str, shuffle: bool, loose: bool = True) -> None:
         fitting = [(score, coerce(value, schema)) for score, value in pairs
                    if loose or not (kind == "string" and not isinstance(value, str))]
-        fitting = [(score, value) for score, value in fitting if value is not None]
+        fitting = [(score, value) for score, value in fitting if value is not None and _sane_size(value, rank, precise)]
         if shuffle:
             rng.shuffle(fitting)
         fitting.sort(key=lambda pair: -pair[0])  # stable: ties keep the seeded order
         ranked.extend(Candidate(value, rank, source) for _, value in fitting)
 
-    add([(0, v) for k, v in reversed(context.outputs) if tokens(k) & wanted], FROM_OUTPUT, "output", False)
+    close = [(k, v) for k, v in reversed(context.outputs) if _match(k, param, wanted) >= 0.5]
+    add([(0, v) for _, v in close], FROM_OUTPUT, "output", False)
+    add([(_match(k, param, wanted), v) for k, v in reversed(context.outputs) if 0 < _match(k, param, wanted) < 0.5],
+        FROM_STATE_KEY, "output", False, loose=False)
     add([(0, v) for k, v in reversed(context.arguments) if k == param], FROM_ARGUMENT, "argument", False)
     add([(0, v) for v in description_values(schema)], FROM_DESCRIPTION, "description", True)
     add([(_match(k, param, wanted), v) for k, v in context.state if tokens(k) & wanted], FROM_STATE_KEY, "state", True)
     add([(1, v) for k, v in context.outputs + context.state if not tokens(k) & wanted and tokens(k) & described],
         FROM_STATE_KEY, "state", True, loose=False)
-    add([(0, v) for k, v in context.outputs + context.state if not tokens(k) & described], FROM_STATE_ANY, "state", True,
+    # Earlier outputs before other state, most recent first: a value the conversation produced is the
+    # likelier intent, and the query then refers to it instead of repeating it.
+    add([(0, v) for k, v in reversed(context.outputs) if not tokens(k) & described], FROM_STATE_ANY, "output", False,
         loose=False)
+    add([(0, v) for k, v in context.state if not tokens(k) & described], FROM_STATE_ANY, "state", True, loose=False)
     add([(0, v) for v in vocabulary(param, kind, schema, rng)], FROM_VOCABULARY, "vocabulary", True)
     unique: list[Candidate] = []
     seen: set[str] = set()
@@ -197,6 +163,16 @@ def candidates(spec: FunctionSpec, param: str, context: ValueContext, rng: rando
         by_rank.setdefault(candidate.rank, []).append(candidate)
     share = max(6, limit // max(1, len(by_rank)))
     return [c for rank in sorted(by_rank) for c in by_rank[rank][:share]]
+
+
+def _sane_size(value: Any, rank: int, precise: bool) -> bool:
+    """Numbers borrowed from unrelated keys stay small: a precision of 12446 digits can stall a backend
+    for minutes (and a stalled call cannot be stopped, only abandoned)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    if precise:
+        return 0 <= value <= 20
+    return rank < FROM_STATE_ANY or abs(value) <= 10_000
 
 
 def description_tokens(schema: dict[str, Any]) -> set[str]:
@@ -219,13 +195,13 @@ def vocabulary(param: str, kind: str, schema: dict[str, Any], rng: random.Random
         item_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {"type": "string"}
         item_kind = schema_type(item_schema)
         if item_kind in ("number", "integer"):
-            return [[rng.choice(_NUMBERS) + rng.randint(0, 40) for _ in range(rng.randint(3, 5))] for _ in range(2)]
+            return [[rng.choice(NUMBERS) + rng.randint(0, 40) for _ in range(rng.randint(3, 5))] for _ in range(2)]
         items = vocabulary(param.rstrip("s"), item_kind, item_schema, rng)
         return [items[:1], items[:2]] if items else []
     if kind == "integer":
-        return list(_INTEGERS)
+        return list(INTEGERS)
     if kind == "number":
-        return list(_NUMBERS)
+        return list(NUMBERS)
     if kind == "boolean":
         return [True, False]
     if kind == "object":
@@ -234,7 +210,7 @@ def vocabulary(param: str, kind: str, schema: dict[str, Any], rng: random.Random
     values = [value for word in sorted(words) for value in VOCABULARY.get(word, [])]
     if not values:
         values = [value for word, options in VOCABULARY.items() if any(word in w for w in words) for value in options]
-    return values + [f"{'-'.join(sorted(words))}-{rng.choice(_STRINGS)}"]
+    return values + [f"{'-'.join(sorted(words))}-{rng.choice(STRINGS)}"]
 
 
 def example_object(schema: dict[str, Any], rng: random.Random) -> dict[str, Any]:

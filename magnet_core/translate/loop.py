@@ -13,12 +13,12 @@ from typing import Any
 
 from magnet_core.domain.calls import FunctionCall
 from magnet_core.domain.functions import FunctionSpec
-from magnet_core.domain.plans import Plan, PlanTurn, TurnLabel
+from magnet_core.domain.plans import NodeOperation, NodeOperationKind, Plan, PlanTurn, TurnLabel
 from magnet_core.domain.trajectory import CallResult, Reject, Scenario, Turn
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import WrittenCall, call_writer_request, parse_written_calls, write_call_offline
-from magnet_core.roles.llm_role import LLMClientLike, prompt_versions
+from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, prompt_versions
 from magnet_core.roles.query_writer import parse_query, query_writer_request, write_query_offline
 from magnet_core.roles.simulator import simulate_output
 from magnet_core.roles.values import ValueContext
@@ -53,10 +53,12 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
                          tally: CallTally) -> TranslatedScenario | Reject:
     scenario_id = f"{plan.plan_id}-s{config.seed}"
     try:
+        plan = withhold_uncalled(plan, pool, config.seed)
         tools, session_names = offered_for(pool, plan)
         _check_plan(plan, pool)
     except (KeyError, TranslationFailed) as error:
-        return Reject(stage=STAGE, item_id=scenario_id, reason="invalid_plan", detail=str(error), payload={"plan_id": plan.plan_id})
+        detail = error.detail if isinstance(error, TranslationFailed) else str(error)
+        return Reject(stage=STAGE, item_id=scenario_id, reason="invalid_plan", detail=detail, payload={"plan_id": plan.plan_id})
     rng = random.Random(f"{config.seed}:{plan.plan_id}")
     classes = sorted({pool.spec(name).tool_class for name in session_names if pool.spec(name).tool_class})
     initial_state = initial_state_for(classes, hash_seed(config.seed, plan.plan_id)) if pool.kind == "bfcl" else {}
@@ -75,6 +77,9 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
             except TranslationFailed as error:
                 return Reject(stage=STAGE, item_id=scenario_id, reason=error.reason, detail=error.detail,
                               payload={"plan_id": plan.plan_id, "turn": index})
+            except ITEM_LLM_ERRORS as error:  # a budget stop propagates: the run halts and stays resumable
+                return Reject(stage=STAGE, item_id=scenario_id, reason="llm_error", detail=f"{type(error).__name__}: {error}",
+                              payload={"plan_id": plan.plan_id, "turn": index})
             cost += turn_cost
             failures += [f"turn {index}: {r.call.to_bfcl()} -> {r.error}" for r in turn.results if not r.ok]
             turns.append(turn)
@@ -90,6 +95,33 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
 
 def hash_seed(seed: int, item_id: str) -> int:
     return int.from_bytes(f"{seed}:{item_id}".encode()[:24].ljust(24, b"\0"), "big") % (2**31)
+
+
+def withhold_uncalled(plan: Plan, pool: FunctionPool, seed: int) -> Plan:
+    """A miss_func turn must hide a function the conversation never calls: one trajectory has one tool
+    list, so a function hidden in one turn and called in another cannot be represented. Such a turn
+    withholds another function of the same class instead, recorded as a node operation."""
+    called = set(plan.functions)
+    turns = list(plan.turns)
+    operations = list(plan.operations)
+    rng = random.Random(f"{seed}:withhold:{plan.plan_id}")
+    for index, turn in enumerate(turns):
+        if turn.label is not TurnLabel.MISS_FUNC or turn.withheld_function not in called:
+            continue
+        tool_class = pool.spec(turn.withheld_function).tool_class
+        hidden = {t.withheld_function for t in turns if t.label is TurnLabel.MISS_FUNC}
+        spare = sorted(s.qualified_name for s in pool.specs if s.tool_class == tool_class and tool_class is not None
+                       and s.qualified_name not in called | hidden)
+        if not spare:
+            continue  # _check_plan rejects it with the reason
+        replacement = rng.choice(spare)
+        turns[index] = turn.model_copy(update={"withheld_function": replacement})
+        operations.append(NodeOperation(kind=NodeOperationKind.SPLIT_MISS_FUNC, turn_index=index, functions=(replacement,),
+                                        detail=f"withholds {replacement} instead of {turn.withheld_function}, "
+                                               "which another turn calls"))
+    if turns == list(plan.turns):
+        return plan
+    return plan.model_copy(update={"turns": tuple(turns), "operations": tuple(operations)})
 
 
 def _check_plan(plan: Plan, pool: FunctionPool) -> None:

@@ -1,0 +1,151 @@
+"""Single-turn and irrelevance samples, from the same pool and roles as the multi-turn data.
+
+single: one function offered, one call. parallel: one function, several argument sets in one answer.
+multiple: several functions of a class offered, the right one called. irrelevance: only functions that
+cannot serve the request are offered, and the answer is a refusal in text. Every sample runs against a
+fresh backend session and passes the same verification as the multi-turn data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from magnet_core.domain.plans import TurnLabel
+from magnet_core.domain.trajectory import CallResult, ChatMessage, Reject, ToolCall, Trajectory
+from magnet_core.execution.executor import CallExecutor
+from magnet_core.pools.base import FunctionPool
+from magnet_core.roles.call_writer import write_call_offline
+from magnet_core.roles.llm_role import (
+    ITEM_LLM_ERRORS,
+    OFFLINE,
+    LLMClientLike,
+    RoleModels,
+    prompt_versions,
+    require_client,
+    role_model_name,
+)
+from magnet_core.roles.query_writer import write_query_offline
+from magnet_core.roles.teacher import TeacherOutputError, miss_func_text, model_turn, summary_text
+from magnet_core.roles.values import ValueContext
+from magnet_core.distill.metadata import shuffled_tools
+from magnet_core.distill.replay import SYSTEM_PROMPT
+from magnet_core.distill.stage import DistillResult
+from magnet_core.translate.initial_state import initial_state_for
+from magnet_core.verify.checks import verify_trajectory
+from magnet_core.verify.outcomes import strict_outcome
+
+KINDS = ("single", "parallel", "multiple", "irrelevance")
+ROLES = ("query_writer", "call_writer", "teacher")
+STAGE = "single_turn"
+
+
+class SingleTurnConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seed: int = 0
+    single: int = Field(default=10, ge=0)
+    parallel: int = Field(default=5, ge=0)
+    multiple: int = Field(default=10, ge=0)
+    irrelevance: int = Field(default=5, ge=0)
+    models: RoleModels = Field(default_factory=RoleModels)
+
+    @property
+    def offline(self) -> bool:
+        """Single-turn queries and argument values are always written offline (they must match the drafted
+        calls); only the teacher's answer can come from a model."""
+        return self.models.teacher is None
+
+
+def generate_single_turn(pool: FunctionPool, config: SingleTurnConfig, client: LLMClientLike | None = None) -> DistillResult:
+    require_client(client, config.models, ("teacher",))
+    return asyncio.run(_generate_all(pool, config, client))
+
+
+async def _generate_all(pool: FunctionPool, config: SingleTurnConfig, client) -> DistillResult:
+    result = DistillResult(offline=config.offline)
+    for kind in KINDS:
+        for index in range(getattr(config, kind)):
+            outcome = await _sample(pool, kind, index, config, client)
+            (result.trajectories if isinstance(outcome, Trajectory) else result.rejects).append(outcome)
+    return result
+
+
+def _choose(pool: FunctionPool, kind: str, rng: random.Random):
+    """(target function, offered functions)."""
+    classes = pool.classes()
+    names = sorted(classes)
+    tool_class = rng.choice(names)
+    specs = classes[tool_class]
+    target = rng.choice([s for s in specs if s.required_params] if kind == "parallel" else specs)
+    if kind == "multiple":
+        others = [s for s in specs if s.name != target.name]
+        return target, [target, *rng.sample(others, min(len(others), rng.randint(2, 4)))]
+    if kind == "irrelevance":
+        foreign = [s for name in names if name != tool_class for s in classes[name]] or [s for s in specs if s is not target]
+        return target, rng.sample(foreign, min(len(foreign), rng.randint(2, 4)))
+    return target, [target]
+
+
+async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnConfig, client) -> Trajectory | Reject:
+    sample_id = f"{kind}-{config.seed}-{index}"
+    rng = random.Random(f"{config.seed}:{kind}:{index}")
+    target, offered = _choose(pool, kind, rng)
+    involved = sorted({spec.qualified_name for spec in [target, *offered]})
+    classes = sorted({pool.spec(name).tool_class for name in involved if pool.spec(name).tool_class})
+    initial_state = initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl" else {}
+    tools = list(shuffled_tools(offered, rng))
+    cost = 0.0
+    with CallExecutor(pool.new_session(involved, initial_state)) as executor:
+        drafts = [write_call_offline(target, executor.session, ValueContext(), rng)]
+        executed = [strict_outcome(executor.execute(drafts[0].call))] if kind != "irrelevance" and config.models.teacher is None else []
+        if kind == "parallel":
+            for _ in range(rng.randint(2, 4)):  # each argument set is written after the previous one ran
+                again = write_call_offline(target, executor.session, ValueContext(), random.Random(rng.random()))
+                if all(again.call != d.call for d in drafts):
+                    drafts.append(again)
+                    if config.models.teacher is None:
+                        executed.append(strict_outcome(executor.execute(again.call)))
+            if len(drafts) < 2:
+                return Reject(stage=STAGE, item_id=sample_id, reason="no_second_argument_set",
+                              detail=f"{target.name}: no distinct second argument set was found")
+        query = write_query_offline([(target, d) for d in drafts], rng)
+        user = ChatMessage(role="user", content=query)
+        messages: list[ChatMessage] = []
+        results: list[CallResult] = []
+        if kind == "irrelevance":
+            messages.append(ChatMessage(role="assistant", content=miss_func_text(target, rng)))
+        elif config.models.teacher is None:
+            tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=d.call) for i, d in enumerate(drafts))
+            results = executed
+            messages.append(ChatMessage(role="assistant", tool_calls=tool_calls))
+            messages += [ChatMessage(role="tool", tool_call_id=c.id, content=r.output_text()) for c, r in zip(tool_calls, results)]
+            messages.append(ChatMessage(role="assistant", content=summary_text(results, rng)))
+        else:
+            try:
+                outcome = await model_turn("teacher", [d.call for d in drafts], [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
+                                           tools, executor, 0, client, config.models.teacher)
+            except TeacherOutputError as error:
+                return Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))
+            except ITEM_LLM_ERRORS as error:
+                return Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")
+            messages, results, cost = outcome.messages, outcome.results, outcome.cost_usd
+    models = {"query_writer": OFFLINE, "call_writer": OFFLINE, "teacher": role_model_name(config.models.teacher)}
+    metadata = {"category": kind, "plan_id": None, "plan_variant": None, "node_operations": [],
+                "turn_labels": ["irrelevance" if kind == "irrelevance" else "normal"], "source_pool": pool.name,
+                "pool_fingerprint": pool.fingerprint(), "initial_state": initial_state, "models": models,
+                "offline": all(m == "offline" for m in models.values()), "simulated": executor.session.simulated,
+                "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions(ROLES),
+                "target_function": target.qualified_name}
+    trajectory = Trajectory(trajectory_id=sample_id, messages=(ChatMessage(role="system", content=SYSTEM_PROMPT), user, *messages),
+                            tools=tuple(tools), metadata=metadata)
+    label = TurnLabel.MISS_FUNC if kind == "irrelevance" else TurnLabel.NORMAL
+    reference = [[]] if kind == "irrelevance" else [[d.call for d in drafts]]
+    problems = verify_trajectory(trajectory, results, [label], reference, one_call_per_step=False)
+    if problems:
+        return Reject(stage="verify", item_id=sample_id, reason=problems[0].code,
+                      detail="; ".join(f"{p.code}: {p.detail}" for p in problems)[:2000],
+                      payload={"messages": trajectory.to_openai_messages()})
+    return trajectory

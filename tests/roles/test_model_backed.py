@@ -1,0 +1,154 @@
+"""Model-backed teacher and negative sampler: the real litellm client over HTTP to the project's local
+OpenAI-compatible server in hint mode, plus malformed teacher output landing in rejects with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from magnet_core.distill.stage import DistillConfig, distill
+from magnet_core.llm.client import LLMClient
+from magnet_core.llm.fake_answers import AnswerRules, ScriptRule
+from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
+from magnet_core.llm.retry import RetryPolicy
+from magnet_core.llm.types import ModelConfig
+from magnet_core.roles.llm_role import RoleModels
+
+
+@pytest.fixture()
+def server():
+    with FakeServerThread(FakeServerConfig(answers=AnswerRules(mode="hint"))) as running:
+        yield running
+
+
+def _model(server) -> ModelConfig:
+    return ModelConfig(model="openai/fake-teacher", api_base=server.url, timeout_s=10.0, max_retries=1)
+
+
+def _client() -> LLMClient:
+    return LLMClient(retry=RetryPolicy(base_delay_s=0.002, max_delay_s=0.02, max_retry_after_s=0.05))
+
+
+def _items(translated_offline, count=4):
+    """Short scenarios keep the HTTP round trips few; include one with a missing-info turn."""
+    items = sorted(translated_offline.translated, key=lambda x: sum(len(t.reference_calls) + 1 for t in x.turns))
+    with_miss = next(x for x in items if any(t.label.value != "normal" for t in x.turns))
+    return [with_miss, *[x for x in items if x is not with_miss][: count - 1]]
+
+
+def test_teacher_through_litellm_in_hint_mode(bfcl_pool, translated_offline, server):
+    items = _items(translated_offline)
+    model = _model(server)
+    config = DistillConfig(seed=3, models=RoleModels(teacher=model, negative_sampler=model), pairs_per_scenario=1)
+    result = distill(bfcl_pool, items, config, client=_client())
+    assert server.stats.chat_requests > 0
+    assert result.offline is False
+    assert len(result.trajectories) == len(items), result.rejects
+    offline = {t.scenario_id: t for t in distill(bfcl_pool, items, DistillConfig(seed=3)).trajectories}
+    for trajectory in result.trajectories:
+        assert trajectory.metadata["models"]["teacher"] == "openai/fake-teacher"
+        assert trajectory.metadata["offline"] is False
+        assert trajectory.assistant_calls == offline[trajectory.scenario_id].assistant_calls  # reproduced the references
+        text = json.dumps(trajectory.to_openai_messages()).lower()
+        assert "reference_calls" not in text and "hint" not in text
+        assert all(len(m.tool_calls) <= 1 for m in trajectory.messages)
+    assert result.pairs and all(p.metadata["models"]["negative_sampler"] == "openai/fake-teacher" for p in result.pairs)
+
+
+def test_malformed_teacher_arguments_land_in_rejects(bfcl_pool, translated_offline):
+    broken = ({"id": "call_0", "type": "function", "function": {"name": "ls", "arguments": "{not json"}},)
+    rules = AnswerRules(mode="script", script=(ScriptRule(pattern=".*", tool_calls=broken, target="prompt"),))
+    items = _items(translated_offline, 2)
+    with FakeServerThread(FakeServerConfig(answers=rules)) as server:
+        config = DistillConfig(seed=3, models=RoleModels(teacher=_model(server)))
+        result = distill(bfcl_pool, items, config, client=_client())
+    assert not result.trajectories
+    assert len(result.rejects) == len(items)
+    for reject in result.rejects:
+        assert reject.stage == "distill" and reject.reason == "teacher_unusable"
+        assert "arguments are not valid JSON" in reject.detail
+
+
+def test_teacher_calling_an_unknown_function_lands_in_rejects(bfcl_pool, translated_offline):
+    items = _items(translated_offline, 1)
+    with FakeServerThread(FakeServerConfig(answers=AnswerRules(mode="hint"), schedule=("unknown_function",))) as server:
+        result = distill(bfcl_pool, items, DistillConfig(seed=3, models=RoleModels(teacher=_model(server))), client=_client())
+    assert not result.trajectories
+    assert result.rejects[0].reason == "teacher_unusable"
+    assert "function_that_does_not_exist" in result.rejects[0].detail
+
+
+def test_configured_model_without_client_is_a_clear_error(bfcl_pool, translated_offline):
+    model = ModelConfig(model="openai/x", api_base="http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="no LLM client"):
+        distill(bfcl_pool, translated_offline.translated[:1], DistillConfig(models=RoleModels(teacher=model)))
+
+
+def test_query_and_call_writers_through_litellm(bfcl_pool):
+    from magnet_core.domain import FunctionSignaturePath, Plan, PlanTurn
+    from magnet_core.translate.stage import TranslateConfig, translate_plans
+
+    call = ({"id": "c0", "type": "function", "function": {"name": "add", "arguments": '{"a": 2, "b": 40}'}},)
+    rules = AnswerRules(mode="script", script=(
+        ScriptRule(pattern="You play the user", content='{"query": "What do 2 and 40 add up to?"}', target="prompt"),
+        ScriptRule(pattern="You turn a user's request", tool_calls=call, target="prompt"),
+    ))
+    plan = Plan(plan_id="sum", path=FunctionSignaturePath(nodes=("MathAPI.add",), seed=0), turns=(PlanTurn(functions=("MathAPI.add",)),))
+    with FakeServerThread(FakeServerConfig(answers=rules)) as server:
+        model = _model(server)
+        config = TranslateConfig(models=RoleModels(query_writer=model, call_writer=model))
+        result = translate_plans(bfcl_pool, [plan], config, client=_client())
+    assert result.offline is False and not result.rejects
+    turn = result.translated[0].turns[0]
+    assert turn.query == "What do 2 and 40 add up to?"
+    assert turn.results[0].ok and turn.results[0].output == {"result": 42}
+    assert result.translated[0].models["call_writer"] == "openai/fake-teacher"
+
+
+def test_mined_negatives_from_a_student_labelled_by_the_judge(bfcl_pool, translated_offline):
+    """A student that answers in text where calls were needed: the offline judge labels the turn, and
+    with an LLM judge configured its JSON verdict is parsed and recorded."""
+    items = [x for x in _items(translated_offline, 6) if x.turns[0].reference_calls][:2]
+    verdict = '{"error_type": 5, "reason": "answered in text instead of calling the offered function"}'
+    rules = AnswerRules(mode="script", script=(
+        ScriptRule(pattern="You review one assistant turn", content=verdict, target="prompt"),
+        ScriptRule(pattern=".*", content="Sure, that should be fine.", target="prompt"),
+    ))
+    with FakeServerThread(FakeServerConfig(answers=rules)) as server:
+        model = _model(server)
+        offline_judge = distill(bfcl_pool, items, DistillConfig(seed=3, pairs_per_scenario=0, student=model), client=_client())
+        llm_judge = distill(bfcl_pool, items, DistillConfig(seed=3, pairs_per_scenario=0, student=model,
+                                                             models=RoleModels(error_judge=model)), client=_client())
+    for result in (offline_judge, llm_judge):
+        assert len(result.pairs) == len(items)
+        for pair in result.pairs:
+            assert pair.metadata["negative_source"] == "mined" and pair.metadata["offline"] is False
+            assert pair.metadata["models"]["student"] == "openai/fake-teacher"
+            assert pair.error_type == "missing_info_misjudged" and pair.differing_turn == 0
+            assert pair.rejected[-1].content == "Sure, that should be fine." and not pair.rejected[0].tool_calls
+    assert all(p.reason.startswith("answered in text") for p in llm_judge.pairs)
+    assert all(p.reason.startswith("refused") for p in offline_judge.pairs)
+
+
+def test_single_turn_samples_with_a_model_teacher(bfcl_pool, server):
+    from magnet_core.distill.single_turn import SingleTurnConfig, generate_single_turn
+
+    config = SingleTurnConfig(seed=4, single=2, parallel=0, multiple=2, irrelevance=1, models=RoleModels(teacher=_model(server)))
+    result = generate_single_turn(bfcl_pool, config, client=_client())
+    assert result.offline is False and server.stats.chat_requests >= 4
+    assert len(result.trajectories) + len(result.rejects) == 5 and len(result.trajectories) >= 3
+    for trajectory in result.trajectories:
+        assert trajectory.metadata["models"]["teacher"] == "openai/fake-teacher" and trajectory.metadata["offline"] is False
+        if trajectory.metadata["category"] != "irrelevance":
+            assert len(trajectory.assistant_calls) == 1
+
+
+def test_a_permanent_model_error_rejects_the_item_not_the_run(bfcl_pool, translated_offline):
+    items = _items(translated_offline, 2)
+    with FakeServerThread(FakeServerConfig(answers=AnswerRules(mode="hint"), schedule=("bad_request",))) as server:
+        result = distill(bfcl_pool, items, DistillConfig(seed=3, pairs_per_scenario=0, models=RoleModels(teacher=_model(server))),
+                         client=_client())
+    assert len(result.trajectories) == 1
+    reject = next(r for r in result.rejects if r.reason == "llm_error")
+    assert reject.stage == "distill" and "LLMPermanentError" in reject.detail
