@@ -17,13 +17,12 @@ from magnet_core.llm.types import ModelConfig
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.llm_role import LLMClientLike
 from magnet_core.roles.teacher import TurnOutcome, miss_func_text, miss_param_text, model_turn, offline_turn, summary_text
+from magnet_core.prompts import load_prompt
 from magnet_core.translate.loop import offered_for
 from magnet_core.translate.models import TranslatedScenario
 
-SYSTEM_PROMPT = ("You are a helpful assistant that can call the functions provided to you. Work step by step and make "
-                 "one function call at a time; reuse values from earlier outputs instead of asking for them again. "
-                 "When the user asks for something none of your functions can do, say so; when a required detail is "
-                 "missing, ask for it. After the calls, reply with a short summary of what the outputs show.")
+# The system prompt of every stored sample; evaluation shows the model the same one (EvalConfig default).
+SYSTEM_PROMPT = load_prompt("assistant_system").text.strip()
 
 
 @dataclass

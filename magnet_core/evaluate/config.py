@@ -33,7 +33,7 @@ class EvalConfig(BaseModel):
     local_model_path: Path | None = None
     label: str | None = Field(default=None, description="Name of the model in the report (default: the model string)")
     cache_dir: Path | None = Field(default=None, description="LLM response cache (default: <output_dir>/llm_cache)")
-    system_prompt_role: str = "eval_system"
+    system_prompt_role: str = "assistant_system"  # the prompt the factory trains with
     max_steps_per_turn: int = Field(default=20, ge=1, description="BFCL's MAXIMUM_STEP_LIMIT")
     concurrency: int = Field(default=8, ge=1, le=1024, description="Cases in flight at once")
     temperature: float = Field(default=0.0, ge=0.0)
