@@ -81,19 +81,31 @@ class FunctionPool:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def finish(issues: list[PoolIssue], source: str, strict: bool) -> None:
-    if strict and issues:
-        raise PoolLoadError(source, issues)
+@dataclass
+class SpecCollector:
+    """Gathers one loader's results: good specs in order, and every refused entry with its reason."""
 
+    source: str
+    specs: list[FunctionSpec] = field(default_factory=list)
+    issues: list[PoolIssue] = field(default_factory=list)
+    _first_seen: dict[str, str] = field(default_factory=dict)
 
-def dedupe(specs: list[FunctionSpec], locations: list[str], issues: list[PoolIssue]) -> list[FunctionSpec]:
-    """Keep the first of each qualified name and report every later duplicate."""
-    seen: dict[str, str] = {}
-    kept: list[FunctionSpec] = []
-    for spec, location in zip(specs, locations):
-        if spec.qualified_name in seen:
-            issues.append(PoolIssue(location, f"duplicate name (first defined at {seen[spec.qualified_name]})", spec.qualified_name))
-            continue
-        seen[spec.qualified_name] = location
-        kept.append(spec)
-    return kept
+    def add(self, result: FunctionSpec | PoolIssue, location: str) -> None:
+        """Keep a spec (the first of each qualified name) or record why an entry was refused."""
+        if isinstance(result, PoolIssue):
+            self.issues.append(result)
+            return
+        first = self._first_seen.get(result.qualified_name)
+        if first is not None:
+            self.issues.append(PoolIssue(location, f"duplicate name (first defined at {first})", result.qualified_name))
+            return
+        self._first_seen[result.qualified_name] = location
+        self.specs.append(result)
+
+    def refuse(self, location: str, reason: str, name: str | None = None) -> None:
+        self.issues.append(PoolIssue(location, reason, name))
+
+    def finish(self, strict: bool) -> tuple[tuple[FunctionSpec, ...], tuple[PoolIssue, ...]]:
+        if strict and self.issues:
+            raise PoolLoadError(self.source, self.issues)
+        return tuple(self.specs), tuple(self.issues)

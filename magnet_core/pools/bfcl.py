@@ -15,7 +15,7 @@ from typing import Any
 
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.execution.backends import BackendSession, InstanceBackendSession
-from magnet_core.pools.base import FunctionPool, PoolIssue, dedupe, finish
+from magnet_core.pools.base import FunctionPool, SpecCollector
 from magnet_core.pools.entries import spec_from_raw
 
 # class -> (doc file, backend module, our category label)
@@ -36,12 +36,10 @@ _DOC_PACKAGE = "bfcl_eval.data.multi_turn_func_doc"
 
 def load_bfcl_pool(source: str | None = None, strict: bool = False) -> FunctionPool:
     classes = list(BFCL_CLASSES) if not source else [name.strip() for name in source.split(",") if name.strip()]
-    issues: list[PoolIssue] = []
-    specs: list[FunctionSpec] = []
-    locations: list[str] = []
+    collector = SpecCollector("bfcl")
     for tool_class in classes:
         if tool_class not in BFCL_CLASSES:
-            issues.append(PoolIssue(f"bfcl:{tool_class}", f"unknown BFCL class; known: {sorted(BFCL_CLASSES)}"))
+            collector.refuse(f"bfcl:{tool_class}", f"unknown BFCL class; known: {sorted(BFCL_CLASSES)}")
             continue
         doc_file, _, category = BFCL_CLASSES[tool_class]
         text = _doc_text(doc_file)
@@ -52,17 +50,11 @@ def load_bfcl_pool(source: str | None = None, strict: bool = False) -> FunctionP
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as error:
-                issues.append(PoolIssue(location, f"invalid JSON: {error.msg}"))
+                collector.refuse(location, f"invalid JSON: {error.msg}")
                 continue
-            result = spec_from_raw(raw, location, source_pool="bfcl", tool_class=tool_class, category=category)
-            if isinstance(result, PoolIssue):
-                issues.append(result)
-            else:
-                specs.append(result)
-                locations.append(location)
-    specs = dedupe(specs, locations, issues)
-    finish(issues, "bfcl", strict)
-    return FunctionPool(name="bfcl", kind="bfcl", source=source or "all", specs=tuple(specs), session_factory=new_bfcl_session, issues=tuple(issues))
+            collector.add(spec_from_raw(raw, location, source_pool="bfcl", tool_class=tool_class, category=category), location)
+    specs, issues = collector.finish(strict)
+    return FunctionPool(name="bfcl", kind="bfcl", source=source or "all", specs=specs, session_factory=new_bfcl_session, issues=issues)
 
 
 def new_bfcl_session(specs: list[FunctionSpec], initial_state: dict[str, Any]) -> BackendSession:

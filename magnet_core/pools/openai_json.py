@@ -13,7 +13,7 @@ from typing import Any
 
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.execution.backends import BackendSession, SimulatedBackendSession
-from magnet_core.pools.base import FunctionPool, PoolIssue, PoolLoadError, dedupe, finish
+from magnet_core.pools.base import FunctionPool, PoolIssue, PoolLoadError, SpecCollector
 from magnet_core.pools.entries import spec_from_raw
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -29,26 +29,18 @@ def load_openai_json_pool(source: str, strict: bool = False) -> FunctionPool:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
         raise PoolLoadError(source, [PoolIssue(f"{source}@byte{error.start}", "file is not valid UTF-8")]) from None
-    issues: list[PoolIssue] = []
-    entries = _entries(text, path.name, issues, lines=path.suffix.lower() in (".jsonl", ".ndjson"))
-    specs: list[FunctionSpec] = []
-    locations: list[str] = []
+    collector = SpecCollector(source)
+    entries = _entries(text, path.name, collector.issues, lines=path.suffix.lower() in (".jsonl", ".ndjson"))
     for location, raw in entries:
-        result = spec_from_raw(raw, location, source_pool=f"openai-json:{path.name}", executable=False)
-        if isinstance(result, PoolIssue):
-            issues.append(result)
-        else:
-            specs.append(result)
-            locations.append(location)
-    specs = dedupe(specs, locations, issues)
-    finish(issues, source, strict)
+        collector.add(spec_from_raw(raw, location, source_pool=f"openai-json:{path.name}", executable=False), location)
+    specs, issues = collector.finish(strict)
     return FunctionPool(
         name=path.stem,
         kind="openai-json",
         source=str(path),
-        specs=tuple(specs),
+        specs=specs,
         session_factory=_simulated_session,
-        issues=tuple(issues),
+        issues=issues,
         simulated=True,
     )
 

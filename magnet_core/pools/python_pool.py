@@ -18,7 +18,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.execution.backends import BackendSession, InstanceBackendSession
-from magnet_core.pools.base import FunctionPool, PoolIssue, PoolLoadError, dedupe, finish
+from magnet_core.pools.base import FunctionPool, PoolIssue, PoolLoadError, SpecCollector
 from magnet_core.pools.entries import spec_from_raw
 
 _SECTION = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields)\s*:\s*$")
@@ -47,22 +47,13 @@ def load_python_pool(source: str, strict: bool = False) -> FunctionPool:
         if not inspect.isclass(target):
             raise PoolLoadError(source, [PoolIssue(source, f"{class_name!r} is not a class in {module_name}")])
     tool_class = class_name or module_name.rsplit(".", 1)[-1]
-    issues: list[PoolIssue] = []
-    specs: list[FunctionSpec] = []
-    locations: list[str] = []
+    collector = SpecCollector(source)
     for name, member in _public_callables(target, module_name if not class_name else None):
         location = f"{source}.{name}"
-        raw = _describe(name, member, location, issues)
-        if raw is None:
-            continue
-        result = spec_from_raw(raw, location, source_pool=f"python:{source}", tool_class=tool_class)
-        if isinstance(result, PoolIssue):
-            issues.append(result)
-        else:
-            specs.append(result)
-            locations.append(location)
-    specs = dedupe(specs, locations, issues)
-    finish(issues, source, strict)
+        raw = _describe(name, member, location, collector.issues)
+        if raw is not None:
+            collector.add(spec_from_raw(raw, location, source_pool=f"python:{source}", tool_class=tool_class), location)
+    specs, issues = collector.finish(strict)
 
     def factory(chosen: list[FunctionSpec], initial_state: dict[str, Any]) -> BackendSession:
         config = initial_state.get(tool_class, {})
@@ -76,7 +67,7 @@ def load_python_pool(source: str, strict: bool = False) -> FunctionPool:
             owner = _ModuleOwner(module)
         return InstanceBackendSession(chosen, {tool_class: owner})
 
-    return FunctionPool(name=tool_class, kind="python", source=source, specs=tuple(specs), session_factory=factory, issues=tuple(issues))
+    return FunctionPool(name=tool_class, kind="python", source=source, specs=specs, session_factory=factory, issues=issues)
 
 
 def _public_callables(target: Any, module_name: str | None) -> list[tuple[str, Any]]:
