@@ -17,6 +17,7 @@ from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.distill.stage import DistillConfig
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig
 from magnet_core.translate.models import TranslateConfig
+from tasks.evaluation_tasks import EvaluationSettings
 from tasks.llm_usage import LLMSettings
 from tasks.outputs import PoolSettings
 from tasks.training_tasks import TrainingSettings
@@ -36,6 +37,7 @@ class PipelineConfig(BaseModel):
     single_turn: SingleTurnConfig = SingleTurnConfig()
     assemble: AssembleConfig = AssembleConfig()
     training: TrainingSettings | None = TrainingSettings()
+    evaluation: EvaluationSettings | None = Field(None, description="BFCL multi-turn evaluation of the final checkpoint")
     llm: LLMSettings = LLMSettings()
     runner: RunnerSettings = RunnerSettings()
 

@@ -1,5 +1,7 @@
 """The pipeline: pool -> graph -> plans -> translate -> distill -> assemble -> SFT -> mDPO (-> evaluate).
 
+Evaluation runs when `config.evaluation` is set (the evaluate flow always runs it) and needs training.
+
 `run_pipeline(config, until=stage)` runs the stages up to `stage`; every stage flow is that, so each
 stage can be launched alone from the UI and its upstream stages come from the cache. A killed run
 re-run with the same config resumes: finished shards are `Cached`, the rest run, and the dataset (a
@@ -20,6 +22,7 @@ from flows.reporting import publish_cost_table, publish_summary, publish_task_co
 from flows.runners import build_task_runner
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters
 from tasks.dataset_tasks import assemble_task
+from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
     distill_shard_task,
     graph_task,
@@ -33,8 +36,7 @@ from tasks.training_tasks import base_model_task, train_mdpo_task, train_sft_tas
 from tasks.workspace import Workspace
 
 STAGES = ("pool", "graph", "plans", "translate", "distill", "assemble", "train_sft", "train_mdpo", "evaluate")
-# Stages whose magnet_core entry point is not wired yet are skipped with a note in the summary.
-UNWIRED: frozenset[str] = frozenset({"evaluate"})
+UNWIRED: frozenset[str] = frozenset()  # stages whose entry point is not wired yet: skipped, with a note
 
 
 def _stage_row(stage: str, outputs: list[Any], state_names: list[str]) -> dict[str, Any]:
@@ -59,6 +61,8 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     if until not in STAGES:
         raise ValueError(f"unknown stage {until!r}; stages: {STAGES}")
     wanted = set(STAGES[: STAGES.index(until) + 1])
+    if config.training is None and wanted & {"train_sft", "train_mdpo", "evaluate"}:
+        raise ValueError(f"stage {until} needs training settings (config.training is empty)")
     started = time.perf_counter()
     run_id = config.run_name or flow_run.name or f"run-{int(time.time())}"
     workspace = Workspace.create(config.workdir, config.dataset_root, run_id)
@@ -110,6 +114,12 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
                 mdpo, _ = run_single(train_mdpo_task, settings=config.training, dataset=dataset.ref, sft=sft,
                                   workspace=workspace)
                 summary.update(mdpo_checkpoint=mdpo.checkpoint.path, mdpo_steps=mdpo.steps)
+            if "evaluate" in wanted:
+                final = mdpo if "train_mdpo" in wanted else sft
+                evaluation, _ = run_single(evaluate_task, settings=config.evaluation or EvaluationSettings(),
+                                           checkpoint=final, workspace=workspace)
+                summary.update(evaluation_dir=evaluation.output_dir, evaluation_report=evaluation.report_md,
+                               evaluation_overall=evaluation.overall, evaluation_accuracy=evaluation.accuracy)
     except BudgetStop as stop:
         summary.update(status="Failed", message=str(stop), unfinished=stop.unfinished)
         _publish(summary, workspace, task_rows, config, started)
@@ -131,4 +141,6 @@ def _publish(summary: dict[str, Any], workspace: Workspace, task_rows: list[dict
 
 @flow(name="magnet-pipeline", description="The whole factory: synthesis, dataset, SFT, mDPO.")
 def pipeline_flow(config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:
-    return run_pipeline(config, until="train_mdpo")
+    if config.training is None:
+        return run_pipeline(config, until="assemble")
+    return run_pipeline(config, until="evaluate" if config.evaluation is not None else "train_mdpo")

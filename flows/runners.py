@@ -2,7 +2,9 @@
 
 The choice is a setting, not code: the same flow runs its shards on a `ThreadPoolTaskRunner`, on a
 Dask `LocalCluster` it starts, or on an existing Dask scheduler. Shard outputs are files under the
-workspace, so Dask workers on other machines need that directory on a shared filesystem.
+workspace, so Dask workers on other machines need that directory on a shared filesystem. LLM-bound
+shards get their concurrency inside the shard (the client's async calls); CPU-bound shards scale with
+processes, since the GIL serialises threads and some backends keep process-global state.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ class RunnerSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["thread", "dask"] = Field("thread", description="thread: in-process pool; dask: a Dask cluster")
-    max_workers: int = Field(4, ge=1, le=256, description="Thread pool size, or local Dask workers")
+    max_workers: int = Field(
+        1, ge=1, le=256,
+        description="Shards in flight: threads, or local Dask workers. Executable backends may keep process-global "
+                    "state (BFCL's math functions set mpmath's global precision), so several threads in one process "
+                    "can make outputs timing-dependent: for parallel shards use Dask worker processes.")
     dask_address: str | None = Field(
         None, description="tcp://host:8786 of an existing Dask scheduler; empty = start a local cluster"
     )
-    dask_processes: bool = Field(False, description="Local cluster: worker processes instead of threads")
+    dask_processes: bool = Field(True, description="Local cluster: worker processes (deterministic) instead of threads")
     dask_threads_per_worker: int = Field(1, ge=1, le=64)
 
     @model_validator(mode="after")

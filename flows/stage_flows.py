@@ -31,6 +31,11 @@ def translate_flow(config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:
     return run_pipeline(config, until="translate")
 
 
+@flow(name="magnet-distill", description="Context distillation (positive + preference pairs) and single-turn samples, sharded.")
+def distill_flow(config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:
+    return run_pipeline(config, until="distill")
+
+
 @flow(name="magnet-assemble", description="Dedup, decontaminate, mix and version the dataset.")
 def assemble_flow(config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:
     return run_pipeline(config, until="assemble")
@@ -46,7 +51,13 @@ def train_mdpo_flow(config: PipelineConfig = PipelineConfig()) -> dict[str, Any]
     return run_pipeline(config, until="train_mdpo")
 
 
+@flow(name="magnet-evaluate", description="BFCL multi-turn evaluation of the trained checkpoint.")
+def evaluate_flow(config: PipelineConfig = PipelineConfig()) -> dict[str, Any]:
+    return run_pipeline(config, until="evaluate")
+
+
 STAGE_FLOWS = {
-    "pool": pool_flow, "graph": graph_flow, "plans": plans_flow, "translate": translate_flow,
+    "pool": pool_flow, "graph": graph_flow, "plans": plans_flow, "translate": translate_flow, "distill": distill_flow,
     "assemble": assemble_flow, "train_sft": train_sft_flow, "train_mdpo": train_mdpo_flow,
+    "evaluate": evaluate_flow,
 }

@@ -16,7 +16,7 @@ from magnet_core.dataset.stage import assemble_dataset
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 from tasks.options import stage_task
 from tasks.outputs import StageOutput
-from tasks.refs import ArtifactRef, read_json, ref_for_existing
+from tasks.refs import ArtifactRef, read_model, ref_for_existing
 from tasks.workspace import Workspace
 
 
@@ -34,16 +34,26 @@ class DatasetOutput(BaseModel):
         return {"version_id": self.version_id, "content": self.ref.sha256}
 
 
+class ShardSamples(BaseModel):
+    """The sample-bearing part of any shard output (translate: rejects only; distill: all three)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    trajectories: list[Trajectory] = []
+    pairs: list[PreferencePair] = []
+    rejects: list[Reject] = []
+
+
 def collect_samples(outputs: list[StageOutput]) -> tuple[list[Trajectory], list[PreferencePair], list[Reject]]:
     """Trajectories, preference pairs and rejects from shard outputs, in shard order."""
     trajectories: list[Trajectory] = []
     pairs: list[PreferencePair] = []
     rejects: list[Reject] = []
     for output in outputs:
-        payload = read_json(output.ref)
-        trajectories += [Trajectory.model_validate(item) for item in payload.get("trajectories", [])]
-        pairs += [PreferencePair.model_validate(item) for item in payload.get("pairs", [])]
-        rejects += [Reject.model_validate(item) for item in payload.get("rejects", [])]
+        samples = read_model(output.ref, ShardSamples)
+        trajectories += samples.trajectories
+        pairs += samples.pairs
+        rejects += samples.rejects
     return trajectories, pairs, rejects
 
 

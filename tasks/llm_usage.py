@@ -29,6 +29,8 @@ class LLMSettings(BaseModel):
 
     cache_dir: str | None = Field(None, description="LLM response cache (default: <workspace>/llm-cache)")
     max_cost_usd: float | None = Field(None, ge=0, description="Spending cap for the run; reaching it fails the run cleanly")
+    retry_transient_rejects: bool = Field(
+        True, description="Retry a shard whose items were rejected for transient LLM failures instead of caching the rejects")
 
 
 class ShardUsage(BaseModel):

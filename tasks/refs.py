@@ -2,7 +2,8 @@
 
 Task results travel through Prefect's result store and its API; large lists of trajectories would bloat
 both. So a task writes its output to a file and returns a small `ArtifactRef` (path + content hash);
-the next task reads the file. Writes go to a temporary file then `os.replace`, so a run killed mid-write
+the next task reads the file. Key order is kept as written (not sorted): dict order is part of a sample
+(tool-call arguments, tool schemas) and the dataset's content hash sees it. Writes go to a temporary file then `os.replace`, so a run killed mid-write
 never leaves a half file that a later run would take for a finished shard.
 """
 
@@ -57,19 +58,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _dump(item: Any) -> Any:
-    return item.model_dump(mode="json") if isinstance(item, BaseModel) else item
-
-
 def write_json(path: Path, value: Any) -> ArtifactRef:
-    data = json.dumps(_dump(value), sort_keys=True, ensure_ascii=False).encode()
+    # pydantic's own serializer is several times faster than json.dumps(model_dump()) on large results
+    data = value.model_dump_json().encode() if isinstance(value, BaseModel) else json.dumps(value, ensure_ascii=False).encode()
     atomic_write_bytes(path, data)
     count = len(value) if isinstance(value, (list, tuple)) else 1
     return ArtifactRef(kind="json", path=str(path.resolve()), sha256=sha256_bytes(data), count=count)
 
 
 def write_jsonl(path: Path, items: list[Any]) -> ArtifactRef:
-    lines = [json.dumps(_dump(item), sort_keys=True, ensure_ascii=False) for item in items]
+    lines = [item.model_dump_json() if isinstance(item, BaseModel) else json.dumps(item, ensure_ascii=False)
+             for item in items]
     data = ("\n".join(lines) + ("\n" if lines else "")).encode()
     atomic_write_bytes(path, data)
     return ArtifactRef(kind="jsonl", path=str(path.resolve()), sha256=sha256_bytes(data), count=len(lines))

@@ -16,6 +16,25 @@ from pydantic import ValidationError
 from magnet_core.llm.types import BudgetExceededError, CircuitOpenError, LLMPermanentError, LLMTransientExhausted
 from prefect.tasks import exponential_backoff
 
+class TransientItemFailures(RuntimeError):
+    """Items of a shard were rejected for transient LLM failures (the roles turn those into rejects).
+
+    Caching such a shard would keep an infrastructure blip as a permanent reject, so the shard task
+    raises this instead and Prefect retries the whole shard with backoff (cached LLM answers make the
+    retry cheap); if the retries run out, the run fails and a re-run resumes.
+    """
+
+
+TRANSIENT_REJECT_PREFIXES = ("LLMTransientExhausted", "CircuitOpenError")
+
+
+def raise_if_transient_rejects(rejects: list, stage: str) -> None:
+    transient = [r for r in rejects if r.reason == "llm_error" and r.detail.startswith(TRANSIENT_REJECT_PREFIXES)]
+    if transient:
+        raise TransientItemFailures(f"{stage}: {len(transient)} item(s) hit transient LLM failures, e.g. "
+                                    f"{transient[0].item_id}: {transient[0].detail[:300]}")
+
+
 DETERMINISTIC_ERRORS: tuple[type[BaseException], ...] = (
     ValidationError,
     LLMPermanentError,
@@ -28,6 +47,7 @@ DETERMINISTIC_ERRORS: tuple[type[BaseException], ...] = (
     PermissionError,
 )
 INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    TransientItemFailures,
     LLMTransientExhausted,
     CircuitOpenError,
     ConnectionError,

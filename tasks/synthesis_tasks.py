@@ -20,6 +20,7 @@ from magnet_core.translate.models import TRANSLATE_ROLES
 from tasks.cache_keys import stage_cache_key
 from tasks.llm_usage import LLMSettings, shard_client
 from tasks.options import stage_task
+from tasks.retry_policy import raise_if_transient_rejects
 from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool
 from tasks.refs import ArtifactRef, read_model, read_verified, write_json, write_jsonl
 from tasks.shards import Shard, read_shard
@@ -73,6 +74,8 @@ def translate_shard_task(pool: PoolRef, shard: Shard, config: TranslateConfig, l
     plans = read_shard(shard, Plan)
     with shard_client(llm, workspace, "translate", key, needed=not config.offline) as holder:
         result: TranslateResult = translate_plans(open_pool(pool), plans, config, client=holder.client)
+    if llm.retry_transient_rejects:
+        raise_if_transient_rejects(result.rejects, "translate")
     ref = write_json(workspace.artifact_path("translate", key), result)
     return StageOutput(stage="translate", key=key, ref=ref, items_in=len(plans), items_out=len(result.translated),
                        rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
@@ -92,6 +95,8 @@ def distill_shard_task(pool: PoolRef, translated: StageOutput, config: DistillCo
     scenarios = read_model(translated.ref, TranslateResult).translated
     with shard_client(llm, workspace, "distill", key, needed=not config.offline) as holder:
         result: DistillResult = distill(open_pool(pool), scenarios, config, client=holder.client)
+    if llm.retry_transient_rejects:
+        raise_if_transient_rejects(result.rejects, "distill")
     ref = write_json(workspace.artifact_path("distill", key), result)
     return StageOutput(stage="distill", key=key, ref=ref, items_in=len(scenarios), items_out=len(result.trajectories),
                        rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
@@ -105,6 +110,8 @@ def single_turn_task(pool: PoolRef, config: SingleTurnConfig, llm: LLMSettings, 
     key = stage_cache_key("single_turn", {"pool": pool, "config": config})
     with shard_client(llm, workspace, "single_turn", key, needed=not config.offline) as holder:
         result: DistillResult = generate_single_turn(open_pool(pool), config, client=holder.client)
+    if llm.retry_transient_rejects:
+        raise_if_transient_rejects(result.rejects, "single_turn")
     ref = write_json(workspace.artifact_path("single_turn", key), result)
     requested = sum(getattr(config, kind) for kind in SINGLE_TURN_KINDS)
     return StageOutput(stage="single_turn", key=key, ref=ref, items_in=requested, items_out=len(result.trajectories),

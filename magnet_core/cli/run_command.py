@@ -76,15 +76,17 @@ def _print_summary(summary: dict, offline: bool) -> None:
     label = " [offline default]" if offline else ""
     typer.echo(f"run {summary['run_id']}: {summary['status']}{label}")
     for stage in summary["stages"]:
-        typer.echo(f"  {stage['stage']:<10} shards {stage['shards']:>3} (cached {stage['cached']:>3})  "
+        typer.echo(f"  {stage['stage']:<11} shards {stage['shards']:>3} (cached {stage['cached']:>3})  "
                    f"in {stage['items_in']:>5}  out {stage['items_out']:>5}  rejects {stage['rejects']:>4}")
     for name in summary.get("skipped", []):
-        typer.echo(f"  {name:<10} not wired into the pipeline yet (skipped)")
+        typer.echo(f"  {name:<11} not wired into the pipeline yet (skipped)")
     for label_text, key in (("dataset", "dataset_path"), ("dataset card", "card_path"), ("ledger", "ledger_dir"),
                             ("SFT checkpoint", "sft_checkpoint"), ("mDPO checkpoint", "mdpo_checkpoint"),
-                            ("run summary", "summary_path")):
+                            ("evaluation", "evaluation_report"), ("run summary", "summary_path")):
         if summary.get(key):
             typer.echo(f"{label_text + ':':<17}{summary[key]}")
+    if summary.get("dataset_counts"):
+        typer.echo("dataset rows:    " + ", ".join(f"{k} {v}" for k, v in sorted(summary["dataset_counts"].items())))
     costs = summary.get("costs", {})
     typer.echo(f"teacher calls this run: {costs.get('calls', 0)} (cost ${costs.get('cost_usd', 0.0):.6f})"
                + (" - offline roles make none" if offline else ""))

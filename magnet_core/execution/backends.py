@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -35,6 +36,19 @@ class BackendSession(ABC):
         return {}
 
 
+def _fresh_mutable_defaults(method: Callable[..., Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    """Pass copies of omitted list/dict/set defaults: backends such as BFCL's `post_tweet(mentions=[])`
+    store the default object and later mutate it, which would leak state across sessions in a process."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return arguments
+    for parameter in parameters:
+        if parameter.name not in arguments and isinstance(parameter.default, (list, dict, set)):
+            arguments[parameter.name] = copy.deepcopy(parameter.default)
+    return arguments
+
+
 class InstanceBackendSession(BackendSession):
     """Calls bound methods of per-session instances (BFCL classes, user Python classes)."""
 
@@ -52,7 +66,7 @@ class InstanceBackendSession(BackendSession):
             self._methods[spec.name] = method
 
     def invoke(self, name: str, arguments: dict[str, Any]) -> Any:
-        return self._methods[name](**copy.deepcopy(arguments))
+        return self._methods[name](**_fresh_mutable_defaults(self._methods[name], copy.deepcopy(arguments)))
 
     def state(self) -> dict[str, Any]:
         snapshot: dict[str, Any] = {}

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from flows.pipeline import pipeline_flow
+from tasks.synthesis_tasks import STAGE_EXECUTIONS
 
 
 TIMINGS = {"duration_s", "latency_s"}  # wall-clock measurements recorded in results: the only allowed difference
@@ -37,13 +38,18 @@ def _outputs(summary: dict, workdir: Path) -> dict:
 
 def test_dask_runner_matches_thread_runner(prefect_harness, tmp_path, make_config):
     results = {}
-    for kind in ("thread", "dask"):
+    runners = {"thread": {"kind": "thread", "max_workers": 1},
+               "dask": {"kind": "dask", "max_workers": 2, "dask_processes": True}}  # 2 worker processes
+    for kind, runner in runners.items():
         workdir = tmp_path / kind
-        config = make_config(workdir, max_plans=8, shard_size=3,
-                             runner={"kind": kind, "max_workers": 2, "dask_processes": False})
+        config = make_config(workdir, max_plans=8, shard_size=3, runner=runner)
+        in_this_process = STAGE_EXECUTIONS.get("translate", 0)
         state = pipeline_flow(config=config, return_state=True)
         assert state.is_completed(), state.message
         summary = state.result()
+        ran_here = STAGE_EXECUTIONS.get("translate", 0) - in_this_process
+        translate_shards = next(row for row in summary["stages"] if row["stage"] == "translate")["shards"]
+        assert ran_here == (translate_shards if kind == "thread" else 0), "dask shards ran in the worker processes"
         assert next(row for row in summary["stages"] if row["stage"] == "translate")["shards"] >= 3
         results[kind] = _outputs(summary, workdir)
     assert results["thread"]["artifacts"], "the run produced shard artifacts"

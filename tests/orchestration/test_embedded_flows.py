@@ -6,6 +6,8 @@ teacher calls on the re-run" is counted at the server, not inferred.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -22,9 +24,14 @@ def _stage(summary, name):
     return next(row for row in summary["stages"] if row["stage"] == name)
 
 
+SECRET = "sk-magnet-test-secret-7f3a9c"
+
+
 def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_path, fake_llm, make_config, teacher,
-                                                          prefect_reads):
-    config = make_config(tmp_path, translate={"models": {"query_writer": teacher(fake_llm).model_dump()}})
+                                                          prefect_reads, monkeypatch):
+    monkeypatch.setenv("MAGNET_TEST_TEACHER_KEY", SECRET)
+    model = teacher(fake_llm, api_key_env="MAGNET_TEST_TEACHER_KEY").model_dump()
+    config = make_config(tmp_path, translate={"models": {"query_writer": model}})
     executions_before = STAGE_EXECUTIONS.get("translate", 0)
     first_state, first = _run(translate_flow, config)
     assert first_state.is_completed(), first_state.message
@@ -39,7 +46,8 @@ def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_p
     assert len(ledger) == first["costs"]["calls"] > 0
     assert set(ledger["model"]) == {"openai/fake-model"}
     assert ledger["cost_usd"].sum() > 0
-    assert not ledger.astype(str).apply(lambda col: col.str.contains("sk-")).any().any()
+    leaked = [p for p in tmp_path.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+    assert not leaked, f"the API key reached {leaked}"
 
     artifacts = prefect_reads.artifacts_of(first_state.state_details.flow_run_id)
     assert {"cost-by-model", "task-costs", "run-summary", "translate-progress"} <= set(artifacts)
@@ -48,6 +56,7 @@ def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_p
     task_rows = prefect_reads.table_rows(artifacts["task-costs"][0])
     assert len(task_rows) == shards and sum(r["calls"] for r in task_rows) == len(ledger)
     assert "status: **Completed**" in artifacts["run-summary"][0].data
+    assert not any(SECRET in str(a.data) for group in artifacts.values() for a in group)
 
     second_state, second = _run(translate_flow, config.model_copy(update={"run_name": "rerun"}))
     assert second_state.is_completed()
@@ -89,3 +98,19 @@ def test_invalid_flow_config_is_refused_before_any_run(tmp_path, make_config, ba
 
     with pytest.raises(ValidationError):
         make_config(tmp_path, **bad)
+
+
+def test_evaluate_flow_scores_the_trained_checkpoint_on_bfcl(prefect_harness, tmp_path, make_config):
+    from flows.stage_flows import evaluate_flow
+
+    config = make_config(tmp_path, max_plans=4, single_turn={"single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1},
+                         training={"sft_max_steps": 1, "mdpo_max_steps": 1},
+                         evaluation={"categories": ["base"], "sample_size": 1, "max_steps_per_turn": 2,
+                                     "local_max_new_tokens": 16})
+    state, summary = _run(evaluate_flow, config)
+    assert state.is_completed(), state.message
+    assert Path(summary["evaluation_report"]).is_file()
+    assert set(summary["evaluation_accuracy"]) == {"base"}
+    assert 0.0 <= summary["evaluation_overall"] <= 100.0
+    report = Path(summary["evaluation_report"]).read_text()
+    assert "mdpo checkpoint" in report, "the report names the evaluated model: the mDPO checkpoint"

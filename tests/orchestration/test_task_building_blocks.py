@@ -105,3 +105,16 @@ def test_shard_keys_follow_their_own_items(tmp_path):
     assert [item.value for item in read_shard(after[1], Item)] == [3, 40, 5]
     with pytest.raises(ValueError):
         split_into_shards(write_json(tmp_path / "c.json", items), 3)
+
+
+def test_transient_llm_rejects_make_the_shard_retry_instead_of_being_cached():
+    from magnet_core.domain import Reject
+    from tasks.retry_policy import TransientItemFailures, raise_if_transient_rejects
+
+    permanent = Reject(stage="translate", item_id="a", reason="llm_error", detail="LLMPermanentError: 401")
+    parse = Reject(stage="translate", item_id="b", reason="query_writer_unparseable", detail="no JSON")
+    raise_if_transient_rejects([permanent, parse], "translate")  # deterministic rejects are data
+    transient = Reject(stage="translate", item_id="c", reason="llm_error", detail="LLMTransientExhausted: 503 x6")
+    with pytest.raises(TransientItemFailures) as caught:
+        raise_if_transient_rejects([permanent, transient], "translate")
+    assert is_retryable(caught.value)
