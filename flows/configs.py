@@ -34,7 +34,9 @@ class PipelineConfig(BaseModel):
     plans: PlanStageConfig = PlanStageConfig(max_plans=20)
     translate: TranslateConfig = TranslateConfig()
     distill: DistillConfig = DistillConfig()
-    single_turn: SingleTurnConfig = SingleTurnConfig()
+    # Enough single-turn and irrelevance samples that the paper's mixture (multi-turn 22.9%, irrelevance
+    # 16%) keeps every multi-turn sample of the default 20-plan run instead of trimming them as surplus.
+    single_turn: SingleTurnConfig = SingleTurnConfig(single=22, parallel=22, multiple=22, irrelevance=18)
     assemble: AssembleConfig = AssembleConfig()
     training: TrainingSettings | None = TrainingSettings()
     evaluation: EvaluationSettings | None = Field(None, description="BFCL multi-turn evaluation of the final checkpoint")
