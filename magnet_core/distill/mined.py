@@ -14,7 +14,7 @@ from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.error_judge import Verdict, judge_offline, judge_request, parse_verdict
 from magnet_core.roles.llm_role import LLMClientLike
 from magnet_core.roles.teacher import TeacherOutputError, model_turn
-from magnet_core.distill.replay import RoleRun, new_executor
+from magnet_core.distill.replay import RoleRun, new_executor, tools_at
 from magnet_core.translate.models import TranslatedScenario
 from magnet_core.verify.checks import leakage_problems
 
@@ -36,7 +36,8 @@ async def mined_pairs(pool: FunctionPool, translated: TranslatedScenario, chosen
             for earlier in turns[:k]:
                 executor.execute_all(list(earlier.reference_calls))
             try:
-                outcome = await model_turn("student", None, prompt, tools, executor, k, client, student)
+                outcome = await model_turn("student", None, prompt, tools_at(pool, turns, k, tools), executor, k, client,
+                                           student)
             except TeacherOutputError as error:
                 rejects.append(Reject(stage=STAGE, item_id=item_id, reason="student_unusable", detail=str(error)))
                 continue

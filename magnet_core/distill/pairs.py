@@ -15,7 +15,7 @@ from magnet_core.roles.error_judge import judge_offline
 from magnet_core.roles.llm_role import LLMClientLike
 from magnet_core.roles.teacher import TeacherOutputError, offline_turn, summary_text
 from magnet_core.distill.perturb import Perturbation, misstate
-from magnet_core.distill.replay import RoleRun, new_executor, run_turn
+from magnet_core.distill.replay import RoleRun, new_executor, run_turn, tools_at
 from magnet_core.translate.models import TranslatedScenario
 from magnet_core.verify.checks import leakage_problems
 
@@ -39,8 +39,8 @@ async def build_pair(pool: FunctionPool, translated: TranslatedScenario, chosen_
                                        lambda results: summary_text([r.model_copy(update={"output": misstate(r.output, rng)})
                                                                      for r in results], random.Random(rng.random())))
             else:
-                outcome = await run_turn("negative_sampler", pool, turns[k], list(perturbation.hint), prompt, tools,
-                                         executor, rng, model, client)
+                outcome = await run_turn("negative_sampler", pool, turns[k], list(perturbation.hint), prompt,
+                                         tools_at(pool, turns, k, tools), executor, rng, model, client)
         except TeacherOutputError as error:
             return Reject(stage=STAGE, item_id=pair_id, reason="negative_sampler_unusable", detail=str(error))
     rejected = outcome.messages

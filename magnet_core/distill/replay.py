@@ -1,7 +1,9 @@
 """Run a translated scenario's turns through a role (teacher or negative sampler) on a fresh session.
 
 Shared by positive trajectories and by the rejected side of preference pairs, so both see exactly the
-environment the translation saw: the same initial state, replayed turn by turn.
+environment the translation saw: the same initial state, replayed turn by turn. A function announced in
+a user message (miss_func, BFCL's prompting mode) is offered to the role from that turn on: it joins the
+request's tools, never the stored sample's `tools`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ def new_executor(pool: FunctionPool, translated: TranslatedScenario) -> CallExec
     return CallExecutor(pool.new_session(session_names, translated.scenario.initial_state))
 
 
+def tools_at(pool: FunctionPool, turns: list[Turn] | tuple[Turn, ...], k: int, tools: list[dict]) -> list[dict]:
+    """The tools a role may call in turn `k`: the sample's tools plus every function announced up to `k`."""
+    announced = [pool.spec(name).to_openai_tool() for turn in turns[: k + 1] for name in turn.announced_functions]
+    return [*tools, *announced]
+
+
 def offline_closing(pool: FunctionPool, turn: Turn, rng: random.Random):
     if turn.label is TurnLabel.MISS_FUNC:
         return lambda results: miss_func_text(pool.spec(turn.withheld_function), rng)
@@ -60,9 +68,10 @@ async def run_role(role: str, pool: FunctionPool, translated: TranslatedScenario
     run = RoleRun()
     history: list[ChatMessage] = [ChatMessage(role="system", content=SYSTEM_PROMPT)]
     with new_executor(pool, translated) as executor:
-        for turn, hint in zip(translated.turns, hints):
+        for k, (turn, hint) in enumerate(zip(translated.turns, hints)):
             user = ChatMessage(role="user", content=turn.query)
-            outcome = await run_turn(role, pool, turn, hint, [*history, user], tools, executor, rng, model, client)
+            outcome = await run_turn(role, pool, turn, hint, [*history, user], tools_at(pool, translated.turns, k, tools),
+                                     executor, rng, model, client)
             run.turns.append([user, *outcome.messages])
             run.results += outcome.results
             run.cost_usd += outcome.cost_usd

@@ -140,6 +140,10 @@ class Turn(BaseModel):
     offered_functions: tuple[str, ...] = ()
     withheld_function: str | None = None
     withheld_param: str | None = None
+    announced_functions: tuple[str, ...] = Field(
+        default=(), description="Qualified names whose schemas this turn's user message announces (BFCL's prompting "
+        "mode for miss_func): the function a previous miss_func turn withheld becomes available here and stays "
+        "offered from this turn on, while the stored `tools` list never contains it.")
 
 
 class Scenario(BaseModel):

@@ -3,20 +3,25 @@
 For each turn: write the calls and the query (offline: calls first, then a query describing them; with
 models: query first, then calls read from it), execute the calls in order on the session, and let the
 outputs feed the next call and the next turn. A miss_func/miss_param turn executes nothing: its calls
-are a draft that only shapes the query. One session per scenario, never shared.
+are a draft that only shapes the query. A turn that announces the function the miss_func turn before it
+withheld (see `withhold.py`) does that pending ask: its query is the announcement, its call the draft
+(offline) or what the call writer reads from the pending ask (with a model), executed now. One session
+per scenario, never shared.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from magnet_core.domain.calls import FunctionCall
 from magnet_core.domain.functions import FunctionSpec
-from magnet_core.domain.plans import NodeOperation, NodeOperationKind, Plan, PlanTurn, TurnLabel
+from magnet_core.domain.plans import Plan, PlanTurn, TurnLabel
 from magnet_core.domain.trajectory import CallResult, Reject, Scenario, Turn
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
+from magnet_core.roles.announcer import announcement_text
 from magnet_core.roles.call_writer import WrittenCall, call_writer_request, parse_written_calls, write_call_offline
 from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, prompt_versions
 from magnet_core.roles.query_writer import parse_query, query_writer_request, write_query_offline
@@ -24,9 +29,20 @@ from magnet_core.roles.simulator import simulate_output
 from magnet_core.roles.values import ValueContext
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.translate.models import TRANSLATE_ROLES, CallTally, TranslateConfig, TranslatedScenario
+from magnet_core.translate.withhold import announced_turns, withhold_uncalled
 from magnet_core.verify.outcomes import strict_outcome
 
 STAGE = "translate"
+__all__ = ["TranslationFailed", "offered_for", "translate_plan", "withhold_uncalled"]
+
+
+@dataclass(frozen=True)
+class PendingAsk:
+    """A miss_func turn's ask, done by the next turn once its function is announced."""
+
+    query: str
+    history: list[dict[str, Any]]
+    draft: WrittenCall
 
 
 class TranslationFailed(Exception):
@@ -55,7 +71,8 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
     try:
         plan = withhold_uncalled(plan, pool, config.seed)
         tools, session_names = offered_for(pool, plan)
-        _check_plan(plan, pool)
+        announced = announced_turns(plan)
+        _check_plan(plan, pool, announced)
     except (KeyError, TranslationFailed) as error:
         detail = error.detail if isinstance(error, TranslationFailed) else str(error)
         return Reject(stage=STAGE, item_id=scenario_id, reason="invalid_plan", detail=detail, payload={"plan_id": plan.plan_id})
@@ -69,11 +86,18 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
     failures: list[str] = []
     cost = 0.0
     history: list[dict[str, Any]] = []
+    pending: PendingAsk | None = None
     with CallExecutor(session, timeout_s=config.call_timeout_s) as executor:
         for index, plan_turn in enumerate(plan.turns):
             try:
-                turn, turn_cost = await _translate_turn(pool, plan_turn, index, tools, session, executor, context, history,
-                                                        rng, config, client, tally)
+                if index in announced and pending is not None:
+                    turn, turn_cost = await _translate_unlock(pool, announced[index], index, tools, pending, executor,
+                                                              context, rng, config, client, tally)
+                    pending = None
+                else:
+                    turn, turn_cost, draft = await _translate_turn(pool, plan_turn, index, tools, session, executor, context,
+                                                                   history, rng, config, client, tally)
+                    pending = PendingAsk(turn.query, list(history), draft) if draft is not None else None
             except TranslationFailed as error:
                 return Reject(stage=STAGE, item_id=scenario_id, reason=error.reason, detail=error.detail,
                               payload={"plan_id": plan.plan_id, "turn": index})
@@ -97,36 +121,9 @@ def hash_seed(seed: int, item_id: str) -> int:
     return int.from_bytes(f"{seed}:{item_id}".encode()[:24].ljust(24, b"\0"), "big") % (2**31)
 
 
-def withhold_uncalled(plan: Plan, pool: FunctionPool, seed: int) -> Plan:
-    """A miss_func turn must hide a function the conversation never calls: one trajectory has one tool
-    list, so a function hidden in one turn and called in another cannot be represented. Such a turn
-    withholds another function of the same class instead, recorded as a node operation."""
-    called = set(plan.functions)
-    turns = list(plan.turns)
-    operations = list(plan.operations)
-    rng = random.Random(f"{seed}:withhold:{plan.plan_id}")
-    for index, turn in enumerate(turns):
-        if turn.label is not TurnLabel.MISS_FUNC or turn.withheld_function not in called:
-            continue
-        tool_class = pool.spec(turn.withheld_function).tool_class
-        hidden = {t.withheld_function for t in turns if t.label is TurnLabel.MISS_FUNC}
-        spare = sorted(s.qualified_name for s in pool.specs if s.tool_class == tool_class and tool_class is not None
-                       and s.qualified_name not in called | hidden)
-        if not spare:
-            continue  # _check_plan rejects it with the reason
-        replacement = rng.choice(spare)
-        turns[index] = turn.model_copy(update={"withheld_function": replacement})
-        operations.append(NodeOperation(kind=NodeOperationKind.SPLIT_MISS_FUNC, turn_index=index, functions=(replacement,),
-                                        detail=f"withholds {replacement} instead of {turn.withheld_function}, "
-                                               "which another turn calls"))
-    if turns == list(plan.turns):
-        return plan
-    return plan.model_copy(update={"turns": tuple(turns), "operations": tuple(operations)})
-
-
-def _check_plan(plan: Plan, pool: FunctionPool) -> None:
+def _check_plan(plan: Plan, pool: FunctionPool, announced: dict[int, str]) -> None:
     hidden = {turn.withheld_function for turn in plan.turns if turn.label is TurnLabel.MISS_FUNC}
-    called = set(plan.functions) & hidden
+    called = (set(plan.functions) & hidden) - set(announced.values())
     if called:
         raise TranslationFailed("invalid_plan", f"miss_func functions {sorted(called)} are also called by a turn")
     for turn in plan.turns:
@@ -134,8 +131,36 @@ def _check_plan(plan: Plan, pool: FunctionPool) -> None:
             raise TranslationFailed("invalid_plan", f"{turn.withheld_function} has no parameter {turn.withheld_param!r}")
 
 
+async def _translate_unlock(pool: FunctionPool, name: str, index: int, tools: list[str], pending: PendingAsk,
+                            executor: CallExecutor, context: ValueContext, rng: random.Random, config: TranslateConfig,
+                            client: LLMClientLike | None, tally: CallTally) -> tuple[Turn, float]:
+    """The user announces `name` (the offline template also when a query writer model is configured: the
+    announcement is fixed text plus the schema); the assistant does the pending ask with it."""
+    spec = pool.spec(name)
+    query = announcement_text([spec], rng)
+    cost = 0.0
+    if config.models.call_writer is None:
+        call = pending.draft.call
+    else:
+        offered = [pool.spec(n).to_openai_tool() for n in tools] + [spec.to_openai_tool()]
+        request = call_writer_request(pending.query, pending.history, offered, sample_index=0)
+        response = await client.complete(request, config.models.call_writer)
+        cost += response.cost_usd
+        try:
+            calls = parse_written_calls(response, {pool.spec(n).name for n in tools} | {spec.name})
+        except ValueError as error:
+            raise TranslationFailed("call_writer_unparseable", str(error)) from None
+        if [c.name for c in calls] != [spec.name]:
+            raise TranslationFailed("calls_do_not_match_plan", f"wrote {[c.name for c in calls]}, plan has {[spec.name]}")
+        call = calls[0]
+    result, call_cost = await _execute(call, spec, executor, context, config, client, tally)
+    return Turn(index=index, query=query, reference_calls=(call,), results=(result,), offered_functions=tuple(tools),
+                announced_functions=(name,)), cost + call_cost
+
+
 async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, executor, context, history, rng, config,
-                          client, tally) -> tuple[Turn, float]:
+                          client, tally) -> tuple[Turn, float, WrittenCall | None]:
+    """A turn as the plan has it; for a miss_func/miss_param turn also the draft that shaped its query."""
     offered = tuple(tools)
     if plan_turn.label is not TurnLabel.NORMAL:
         spec = pool.spec(plan_turn.withheld_function)
@@ -144,8 +169,9 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
         if omit and omit not in draft.call.arguments:
             draft = WrittenCall(FunctionCall(name=spec.name, arguments={**draft.call.arguments, omit: "?"}), draft.sources)
         query, cost = await _query(pool, [spec], [draft], omit, history, rng, config, client)
-        return Turn(index=index, label=plan_turn.label, query=query, offered_functions=offered,
-                    withheld_function=plan_turn.withheld_function, withheld_param=plan_turn.withheld_param), cost
+        turn = Turn(index=index, label=plan_turn.label, query=query, offered_functions=offered,
+                    withheld_function=plan_turn.withheld_function, withheld_param=plan_turn.withheld_param)
+        return turn, cost, draft if plan_turn.label is TurnLabel.MISS_FUNC else None
     specs = [pool.spec(name) for name in plan_turn.functions]
     if config.models.call_writer is None:
         written, results, cost = [], [], 0.0
@@ -158,7 +184,7 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
         query, query_cost = await _query(pool, specs, written, None, history, rng, config, client)
         cost += query_cost
         return Turn(index=index, query=query, reference_calls=tuple(w.call for w in written), results=tuple(results),
-                    offered_functions=offered), cost
+                    offered_functions=offered), cost, None
     query, cost = await _query(pool, specs, None, None, history, rng, config, client)
     request = call_writer_request(query, history, [pool.spec(n).to_openai_tool() for n in tools], sample_index=0)
     response = await client.complete(request, config.models.call_writer)
@@ -175,7 +201,8 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
         result, call_cost = await _execute(call, by_name[call.name], executor, context, config, client, tally)
         results.append(result)
         cost += call_cost
-    return Turn(index=index, query=query, reference_calls=tuple(calls), results=tuple(results), offered_functions=offered), cost
+    return Turn(index=index, query=query, reference_calls=tuple(calls), results=tuple(results),
+                offered_functions=offered), cost, None
 
 
 async def _execute(call: FunctionCall, spec: FunctionSpec, executor: CallExecutor, context: ValueContext, config,

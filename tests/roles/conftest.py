@@ -54,6 +54,16 @@ def hand_plans(pool, count: int, seed: int = 0) -> list[Plan]:
 
 
 @pytest.fixture(scope="session")
+def unlock_plan() -> Plan:
+    """[normal g] [miss_func f] [normal f]: the shape the graph stage's split operation makes, where the
+    withheld f is announced in the third user message."""
+    return Plan(plan_id="unlock", path=FunctionSignaturePath(nodes=("MathAPI.add", "MathAPI.multiply"), seed=0),
+                turns=(PlanTurn(functions=("MathAPI.add",)),
+                       PlanTurn(label=TurnLabel.MISS_FUNC, withheld_function="MathAPI.multiply"),
+                       PlanTurn(functions=("MathAPI.multiply",))), variant="P_prime")
+
+
+@pytest.fixture(scope="session")
 def figure_plans(bfcl_pool):
     return hand_plans(bfcl_pool, FIGURE_PLANS, seed=1)
 

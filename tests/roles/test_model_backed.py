@@ -106,6 +106,42 @@ def test_query_and_call_writers_through_litellm(bfcl_pool):
     assert result.translated[0].models["call_writer"] == "openai/fake-teacher"
 
 
+def test_model_teacher_calls_the_announced_function(bfcl_pool, server, unlock_plan):
+    """The announced function joins the teacher's request tools from its turn on, never the stored tools."""
+    from magnet_core.translate.stage import TranslateConfig, translate_plans
+
+    items = translate_plans(bfcl_pool, [unlock_plan], TranslateConfig(seed=1)).translated
+    model = _model(server)
+    result = distill(bfcl_pool, items, DistillConfig(seed=1, pairs_per_scenario=0, models=RoleModels(teacher=model)),
+                     client=_client())
+    assert len(result.trajectories) == 1, result.rejects
+    trajectory = result.trajectories[0]
+    assert [c.name for c in trajectory.assistant_calls] == ["add", "multiply"]
+    assert "multiply" not in {tool["function"]["name"] for tool in trajectory.tools}
+
+
+def test_call_writer_reads_the_pending_ask_for_the_announced_function(bfcl_pool, unlock_plan):
+    from magnet_core.translate.stage import TranslateConfig, translate_plans
+
+    add = ({"id": "c0", "type": "function", "function": {"name": "add", "arguments": '{"a": 2, "b": 40}'}},)
+    multiply = ({"id": "c1", "type": "function", "function": {"name": "multiply", "arguments": '{"a": 6, "b": 7}'}},)
+    rules = AnswerRules(mode="script", script=(
+        ScriptRule(pattern="You play the user.*multiply", content='{"query": "And what is 6 times 7?"}', target="prompt"),
+        ScriptRule(pattern="You play the user", content='{"query": "What do 2 and 40 add up to?"}', target="prompt"),
+        ScriptRule(pattern="You turn a user's request.*6 times 7", tool_calls=multiply, target="prompt"),
+        ScriptRule(pattern="You turn a user's request", tool_calls=add, target="prompt"),
+    ))
+    with FakeServerThread(FakeServerConfig(answers=rules)) as server:
+        model = _model(server)
+        config = TranslateConfig(models=RoleModels(query_writer=model, call_writer=model))
+        result = translate_plans(bfcl_pool, [unlock_plan], config, client=_client())
+    assert not result.rejects, result.rejects
+    first, miss, unlock = result.translated[0].turns
+    assert miss.query == "And what is 6 times 7?" and not miss.reference_calls
+    assert unlock.announced_functions == ("MathAPI.multiply",) and '"name": "multiply"' in unlock.query  # offline template
+    assert unlock.results[0].ok and unlock.results[0].output == {"result": 42}
+
+
 def test_mined_negatives_from_a_student_labelled_by_the_judge(bfcl_pool, translated_offline):
     """A student that answers in text where calls were needed: the offline judge labels the turn, and
     with an LLM judge configured its JSON verdict is parsed and recorded."""

@@ -112,17 +112,45 @@ def test_shards_partition_the_plans(bfcl_pool, figure_plans):
     assert sorted(ids) == sorted(f"{p.plan_id}-s3" for p in plans)
 
 
-def test_miss_func_of_a_called_function_withholds_an_uncalled_one(bfcl_pool):
+def test_miss_func_followed_by_its_function_is_announced_not_substituted(bfcl_pool):
     from magnet_core.domain import FunctionSignaturePath, Plan, PlanTurn
 
     plan = Plan(plan_id="conflict", path=FunctionSignaturePath(nodes=("MathAPI.add",), seed=0),
                 turns=(PlanTurn(label=TurnLabel.MISS_FUNC, withheld_function="MathAPI.add"), PlanTurn(functions=("MathAPI.add",))))
     result = translate_plans(bfcl_pool, [plan], TranslateConfig())
     item = result.translated[0]
-    withheld = item.turns[0].withheld_function
+    assert item.turns[0].withheld_function == "MathAPI.add" and "MathAPI.add" not in item.offered_functions
+    assert item.turns[1].announced_functions == ("MathAPI.add",)
+    assert item.scenario.plan.operations[-1].detail.startswith("MathAPI.add withheld at turn 0, announced at turn 1")
+
+
+def _fallback(bfcl_pool, plan_id: str, turns) -> None:
+    from magnet_core.domain import FunctionSignaturePath, Plan
+
+    plan = Plan(plan_id=plan_id, path=FunctionSignaturePath(nodes=("MathAPI.add",), seed=0), turns=turns)
+    result = translate_plans(bfcl_pool, [plan], TranslateConfig())
+    item = result.translated[0]
+    miss = next(turn for turn in item.turns if turn.label is TurnLabel.MISS_FUNC)
+    withheld = miss.withheld_function
     assert withheld != "MathAPI.add" and withheld.startswith("MathAPI.") and withheld not in item.offered_functions
     assert "MathAPI.add" in item.offered_functions
+    assert not any(turn.announced_functions for turn in item.turns)
     assert item.scenario.plan.operations[-1].detail.startswith(f"withholds {withheld} instead of MathAPI.add")
+
+
+def test_miss_func_of_a_function_in_a_merged_turn_withholds_an_uncalled_one(bfcl_pool):
+    from magnet_core.domain import PlanTurn
+
+    _fallback(bfcl_pool, "merged", (PlanTurn(label=TurnLabel.MISS_FUNC, withheld_function="MathAPI.add"),
+                                    PlanTurn(functions=("MathAPI.add", "MathAPI.subtract"))))
+
+
+def test_miss_func_of_a_function_called_before_withholds_an_uncalled_one(bfcl_pool):
+    from magnet_core.domain import PlanTurn
+
+    _fallback(bfcl_pool, "called-before", (PlanTurn(functions=("MathAPI.add",)),
+                                           PlanTurn(label=TurnLabel.MISS_FUNC, withheld_function="MathAPI.add"),
+                                           PlanTurn(functions=("MathAPI.add",))))
 
 
 def test_plan_with_an_unknown_parameter_is_rejected_with_a_reason(bfcl_pool):
@@ -149,3 +177,8 @@ def test_graph_stage_plans_translate_and_distill_offline(bfcl_pool):
     assert rate >= 0.95
     distilled = distill(bfcl_pool, result.translated[:60], DistillConfig(seed=4))
     assert len(distilled.trajectories) >= 50 and len(distilled.pairs) >= 50
+    # The split operation withholds what the next turn calls: most such turns are announced, not substituted.
+    announced = [x for x in result.translated if any(turn.announced_functions for turn in x.turns)]
+    assert len(announced) >= 10
+    kept = distill(bfcl_pool, announced[:10], DistillConfig(seed=4)).trajectories
+    assert len(kept) >= 8
