@@ -88,10 +88,26 @@ def _as_text(text: str | bytes) -> str:
 
 
 def _check_bracket_depth(source: str) -> None:
-    """Refuse deep nesting before `ast`/`json` recurse into it (they can crash the interpreter)."""
+    """Refuse deep nesting before `ast`/`json` recurse into it (they can crash the interpreter).
+
+    Brackets inside string literals are text, not nesting, so quoted spans (with backslash escapes) are
+    skipped: an argument holding many parentheses is a valid value, not a depth bomb.
+    """
     depth = 0
+    quote: str | None = None
+    escaped = False
     for char in source:
-        if char in "([{":
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([{":
             depth += 1
             if depth > MAX_NESTING:
                 raise CallParseError(ParseErrorKind.TOO_DEEP, f"nesting deeper than {MAX_NESTING}")

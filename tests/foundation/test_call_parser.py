@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -74,6 +75,14 @@ def test_hostile_text_is_refused_with_a_typed_reason_and_nothing_runs(tmp_path: 
     assert caught.value.kind is kind
     assert str(caught.value)  # a readable explanation
     assert not sentinel.exists()
+
+
+def test_brackets_inside_strings_are_text_not_nesting():
+    text = "(" * 100 + "[{" * 50 + "\\\" ')"
+    call = FunctionCall(name="echo", arguments={"content": text, "note": 'it\'s "quoted" ((('})
+    assert parse_calls(calls_to_bfcl([call])) == [call]
+    assert parse_openai_tool_calls(calls_to_openai_tool_calls([call])) == [call]
+    assert parse_calls(json.dumps(calls_to_openai_tool_calls([call]))) == [call]
 
 
 def test_non_utf8_bytes_are_refused():
