@@ -19,6 +19,7 @@ from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import write_call_offline
 from magnet_core.roles.llm_role import (
+    DEFAULT_MAX_REASKS,
     ITEM_LLM_ERRORS,
     OFFLINE,
     LLMClientLike,
@@ -51,6 +52,8 @@ class SingleTurnConfig(BaseModel):
     multiple: int = Field(default=10, ge=0)
     irrelevance: int = Field(default=5, ge=0)
     models: RoleModels = Field(default_factory=RoleModels)
+    max_reasks: int = Field(default=DEFAULT_MAX_REASKS, ge=0, le=10,
+                            description="Unusable teacher answers re-asked (error fed back) before the sample is rejected")
 
     @property
     def offline(self) -> bool:
@@ -115,7 +118,7 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
         user = ChatMessage(role="user", content=query)
         messages: list[ChatMessage] = []
         results: list[CallResult] = []
-        if kind == "irrelevance":
+        if kind == "irrelevance" and config.models.teacher is None:
             messages.append(ChatMessage(role="assistant", content=miss_func_text(target, rng)))
         elif config.models.teacher is None:
             tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=d.call) for i, d in enumerate(drafts))
@@ -125,8 +128,10 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
             messages.append(ChatMessage(role="assistant", content=summary_text(results, rng)))
         else:
             try:
-                outcome = await model_turn("teacher", [d.call for d in drafts], [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
-                                           tools, executor, 0, client, config.models.teacher)
+                hint = [] if kind == "irrelevance" else [d.call for d in drafts]  # irrelevance: the model refuses
+                outcome = await model_turn("teacher", hint, [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
+                                           tools, executor, 0, client, config.models.teacher,
+                                           max_reasks=config.max_reasks, parallel=kind == "parallel")
             except TeacherOutputError as error:
                 return Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))
             except ITEM_LLM_ERRORS as error:

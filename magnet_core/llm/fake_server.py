@@ -3,7 +3,8 @@
 Tests and benchmarks run the real litellm client over real HTTP against it on 127.0.0.1, so retries,
 Retry-After, timeouts, auth failures and the cache are exercised end to end without a paid API. It
 counts every request (`GET /stats`) so a test can prove that a warm cache made zero HTTP calls.
-It is never a part of the factory itself: it answers from rules (`echo`, `script`, `hint`), not a model.
+It is never a part of the factory itself: it answers from rules (`echo`, `script`, `hint`, `roles`), not
+a model. It also counts the tokens it reports per answer, so a test can hold the client's ledger to them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from magnet_core.llm.fake_answers import Answer, AnswerRules, answer_for, prompt_text
+from magnet_core.llm.fake_answers import Answer, AnswerRules, answer_for, bad_answer, prompt_text
+from magnet_core.llm.fake_roles import RoleMemory, role_answer
 
 Fault = Literal["rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function", "truncated"]
 FAULTS: tuple[str, ...] = ("rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function",
@@ -62,11 +64,18 @@ class ServerStats:
     by_status: Counter = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
+    answered: int = 0  # 200 answers with a usage block: what a client pays for
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    by_role: Counter = field(default_factory=Counter)
+    by_bad_answer: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {"chat_requests": self.chat_requests, "by_path": dict(self.by_path), "by_fault": dict(self.by_fault),
                 "by_status": {str(k): v for k, v in self.by_status.items()}, "in_flight": self.in_flight,
-                "max_in_flight": self.max_in_flight}
+                "max_in_flight": self.max_in_flight, "answered": self.answered, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "by_role": dict(self.by_role),
+                "by_bad_answer": dict(self.by_bad_answer)}
 
 
 class FakeLLMServer:
@@ -78,6 +87,7 @@ class FakeLLMServer:
         self.stats = ServerStats()
         self._rng = random.Random(self.config.seed)
         self._runner: web.AppRunner | None = None
+        self.memory = RoleMemory()  # the `roles` mode's query -> calls memory; kept across `reset`
 
     @property
     def url(self) -> str:
@@ -169,7 +179,14 @@ class FakeLLMServer:
         if fault == "malformed":
             return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [{"mess',
                                 content_type="application/json")
-        answer = answer_for(messages, config.answers)
+        if config.answers.mode == "roles":
+            role, answer = role_answer(body, messages, self.memory)
+            self.stats.by_role[role] += 1
+        else:
+            answer = answer_for(messages, config.answers)
+        kind, answer = bad_answer(body, answer, config.answers)
+        if kind is not None:
+            self.stats.by_bad_answer[kind] += 1
         if fault == "unknown_function":
             answer = Answer(content=None, finish_reason="tool_calls", tool_calls=({
                 "id": "call_0", "type": "function",
@@ -177,7 +194,11 @@ class FakeLLMServer:
         if fault == "truncated":
             text = answer.content or json.dumps([c["function"] for c in answer.tool_calls])
             answer = Answer(content=text[: max(1, len(text) // 2)], finish_reason="length")
-        return web.json_response(self._completion(body, messages, answer, config, index))
+        completion = self._completion(body, messages, answer, config, index)
+        self.stats.answered += 1
+        self.stats.prompt_tokens += completion["usage"]["prompt_tokens"]
+        self.stats.completion_tokens += completion["usage"]["completion_tokens"]
+        return web.json_response(completion)
 
     def _fault_for(self, index: int, config: FakeServerConfig) -> str | None:
         if index < len(config.schedule):
