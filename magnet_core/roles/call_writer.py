@@ -26,7 +26,7 @@ from magnet_core.roles.probe import harvest_state, probe_call
 from magnet_core.roles.values import FROM_ARGUMENT, Candidate, ValueContext, candidates
 
 ROLE = "call_writer"
-MAX_PROBES = 40
+MAX_PROBES = 120
 OPTIONAL_SHARE = 0.3
 
 
