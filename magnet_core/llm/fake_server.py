@@ -69,13 +69,16 @@ class ServerStats:
     completion_tokens: int = 0
     by_role: Counter = field(default_factory=Counter)
     by_bad_answer: Counter = field(default_factory=Counter)
+    first_request_s: float | None = None  # time.time() of the first chat request and of the last answer:
+    last_answer_s: float | None = None  # the window in which a client kept the server busy
 
     def as_dict(self) -> dict[str, Any]:
         return {"chat_requests": self.chat_requests, "by_path": dict(self.by_path), "by_fault": dict(self.by_fault),
                 "by_status": {str(k): v for k, v in self.by_status.items()}, "in_flight": self.in_flight,
                 "max_in_flight": self.max_in_flight, "answered": self.answered, "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens, "by_role": dict(self.by_role),
-                "by_bad_answer": dict(self.by_bad_answer)}
+                "by_bad_answer": dict(self.by_bad_answer), "first_request_s": self.first_request_s,
+                "last_answer_s": self.last_answer_s}
 
 
 class FakeLLMServer:
@@ -144,6 +147,8 @@ class FakeLLMServer:
         stats, config = self.stats, self.config
         index = stats.chat_requests
         stats.chat_requests += 1
+        if stats.first_request_s is None:
+            stats.first_request_s = time.time()
         stats.by_path[request.path] += 1
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
@@ -152,6 +157,7 @@ class FakeLLMServer:
         finally:
             stats.in_flight -= 1
         stats.by_status[response.status] += 1
+        stats.last_answer_s = time.time()
         return response
 
     async def _answer(self, request: web.Request, config: FakeServerConfig, index: int) -> web.StreamResponse:

@@ -116,26 +116,24 @@ class ReaskExhausted(ValueError):
         return self
 
 
-def reask_request(request: LLMRequest, answer: LLMResponse, error: str, attempt: int) -> LLMRequest:
-    """The same request as a new sample (`sample_index`), with the unusable answer and why fed back.
-
-    The bad answer is echoed as plain text (never as tool calls), so a role that counts the calls made
-    in a turn still counts only the ones that ran. Cached like any request: a re-run pays nothing twice.
-    """
+def reask_feedback(answer: LLMResponse, error: str) -> list[dict[str, Any]]:
+    """The unusable answer, echoed as plain text (never as tool calls, so a role that counts the calls
+    made in a turn counts only the ones that ran), and why it could not be used."""
     echoed = answer.content or ""
     if answer.tool_calls:
         echoed = (echoed + " " + json.dumps([c.get("function") for c in answer.tool_calls], ensure_ascii=False)).strip()
-    feedback = [{"role": "assistant", "content": echoed[:2000] or "(empty reply)"},
-                {"role": "user", "content": f"{REASK_PREFIX}: {error[:500]}. Answer again, in the format asked for."}]
-    return request.model_copy(update={"messages": (*request.messages, *feedback),
-                                      "sample_index": request.sample_index + attempt})
+    return [{"role": "assistant", "content": echoed[:2000] or "(empty reply)"},
+            {"role": "user", "content": f"{REASK_PREFIX}: {error[:500]}. Answer again, in the format asked for."}]
 
 
 async def complete_parsed(client: LLMClientLike, model: ModelConfig, request: LLMRequest, parse, max_reasks: int,
                           what: str):
     """(parsed value, total cost of every attempt). An unusable answer (`parse` raises ValueError) is re-asked
-    up to `max_reasks` times; then `ReaskExhausted` lists every attempt. LLM client errors propagate."""
+    up to `max_reasks` times as a new sample (`sample_index`) whose messages carry every earlier unusable
+    answer and its error, so each attempt is a distinct request (and cache key): a re-run pays nothing twice.
+    Then `ReaskExhausted` lists every attempt. LLM client errors propagate."""
     attempts: list[str] = []
+    feedback: list[dict[str, Any]] = []
     cost = 0.0
     current = request
     for attempt in range(max_reasks + 1):
@@ -145,5 +143,7 @@ async def complete_parsed(client: LLMClientLike, model: ModelConfig, request: LL
             return parse(response), cost
         except ValueError as error:
             attempts.append(str(error)[:300])
-            current = reask_request(request, response, str(error), attempt + 1)
+            feedback += reask_feedback(response, str(error))
+            current = request.model_copy(update={"messages": (*request.messages, *feedback),
+                                                 "sample_index": request.sample_index + attempt + 1})
     raise ReaskExhausted(what, attempts).with_cost(cost)
