@@ -22,6 +22,7 @@ from flows.reporting import publish_cost_table, publish_summary, publish_task_co
 from flows.runners import build_task_runner
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters
 from tasks.dataset_tasks import assemble_task
+from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
     distill_shard_task,
@@ -70,6 +71,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
                                "ledger_dir": str(workspace.ledger_dir), "stages": [], "skipped": []}
     task_rows: list[dict[str, Any]] = []
     stages = config.resolved  # stage configs with their role slots filled from `models:`/`roles:`
+    summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
             pool = pool_task(config.pool)
