@@ -65,10 +65,10 @@ def pipeline_config(root: Path, url: str, args: argparse.Namespace):
     return PipelineConfig.model_validate({
         "workdir": str(root / "work"), "shard_size": big, "training": None,
         "plans": {"max_plans": args.plans},
-        "translate": {"models": {"query_writer": model, "call_writer": model}, "max_concurrency": args.concurrency},
-        "distill": {"models": {"teacher": model, "negative_sampler": model, "error_judge": model}, "student": model,
-                    "pairs_per_scenario": 1, "mined_per_scenario": 1, "max_concurrency": args.concurrency},
-        "single_turn": {"models": {"teacher": model}, "single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1},
+        "models": {"teacher": model},  # one alias: every role of every configured stage
+        "translate": {"max_concurrency": args.concurrency},
+        "distill": {"pairs_per_scenario": 1, "mined_per_scenario": 1, "max_concurrency": args.concurrency},
+        "single_turn": {"single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1},
         "assemble": {"root": str(root / "data"), "plots": False},
     })
 

@@ -27,13 +27,12 @@ PRICE_IN, PRICE_OUT = 1.0, 2.0  # USD per 1M tokens, as `teacher_model` prices t
 
 
 def _config(make_config, teacher, server, tmp_path: Path):
+    """One `teacher` alias: every model-backed role of every configured stage uses it."""
     model = teacher(server, max_retries=1).model_dump()
-    roles = {"models": {"query_writer": model, "call_writer": model}}
-    distill = {"models": {"teacher": model, "negative_sampler": model, "error_judge": model}, "student": model,
-               "pairs_per_scenario": 1, "mined_per_scenario": 1}
-    single = {"models": {"teacher": model}, "single": 1, "parallel": 1, "multiple": 1, "irrelevance": 1}
-    return make_config(tmp_path, max_plans=PLANS, shard_size=5, translate=roles, distill=distill, single_turn=single,
-                       pool={"kind": "bfcl", "source": CLASSES})
+    distill = {"pairs_per_scenario": 1, "mined_per_scenario": 1}
+    single = {"single": 1, "parallel": 1, "multiple": 1, "irrelevance": 1}
+    return make_config(tmp_path, max_plans=PLANS, shard_size=5, models={"teacher": model},
+                       distill=distill, single_turn=single, pool={"kind": "bfcl", "source": CLASSES})
 
 
 def _stage(summary, name):
