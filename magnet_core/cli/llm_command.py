@@ -29,6 +29,7 @@ def fake_llm(
     hang_s: float = typer.Option(30.0, help="How long an injected `hang` fault stalls."),
     api_key_env: str = typer.Option("", help="If set, require `Authorization: Bearer $VAR` (401 otherwise)."),
     seed: int = typer.Option(0, help="Seed of the fault draws."),
+    record_requests: bool = typer.Option(False, help="Keep request bodies for POST /requests/take (benchmark replays)."),
 ) -> None:
     """Serve the fake LLM until interrupted; GET /stats shows request counts."""
     import asyncio
@@ -60,7 +61,7 @@ def fake_llm(
         config = FakeServerConfig(latency_s=latency_ms / 1000, answers=AnswerRules(mode=mode, script=rules,  # type: ignore[arg-type]
                                                                                        bad_rate=bad_rate, seed=seed),
                                   fault_rates=tuple(rates), retry_after_s=retry_after_s, hang_s=hang_s,
-                                  api_key=api_key, seed=seed)
+                                  api_key=api_key, seed=seed, record_requests=record_requests)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
 

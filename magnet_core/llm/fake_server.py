@@ -51,6 +51,7 @@ class FakeServerConfig:
     known_models: tuple[str, ...] = ()  # non-empty: any other model gets 404, as a real server answers
     kill_at: tuple[int, int] | None = None  # (pid, n): SIGKILL pid when request n arrives (crash tests), no answer
     seed: int = 0
+    record_requests: bool = False  # keep every chat request body for `POST /requests/take` (benchmarks replay them)
 
     def __post_init__(self) -> None:
         unknown = {f for f in self.schedule if f is not None} | {f for f, _ in self.fault_rates}
@@ -95,6 +96,7 @@ class FakeLLMServer:
         self._rng = random.Random(self.config.seed)
         self._runner: web.AppRunner | None = None
         self.memory = RoleMemory()  # the `roles` mode's query -> calls memory; kept across `reset`
+        self.recorded: list[dict[str, Any]] = []
 
     @property
     def url(self) -> str:
@@ -115,6 +117,7 @@ class FakeLLMServer:
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/stats", self._stats)
         app.router.add_post("/stats/reset", self._reset)
+        app.router.add_post("/requests/take", self._take_requests)
         return app
 
     async def start(self) -> "FakeLLMServer":
@@ -142,6 +145,10 @@ class FakeLLMServer:
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.as_dict())
+
+    async def _take_requests(self, request: web.Request) -> web.Response:
+        taken, self.recorded = self.recorded, []
+        return web.json_response({"requests": taken})
 
     async def _reset(self, request: web.Request) -> web.Response:
         self.reset()
@@ -177,6 +184,8 @@ class FakeLLMServer:
         if config.kill_at is not None and index == config.kill_at[1]:
             os.kill(config.kill_at[0], signal.SIGKILL)  # requests before this one were answered, this one never is
             return _error(503, "killed", "client killed by the test")
+        if config.record_requests:
+            self.recorded.append(body)
         fault = self._fault_for(index, config)
         if fault is not None:
             self.stats.by_fault[fault] += 1
