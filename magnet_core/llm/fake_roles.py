@@ -121,7 +121,8 @@ def _query_writer(messages, offered, memory: RoleMemory) -> Answer:
 
 
 def _ask(doc: dict[str, Any]) -> str:
-    text = re.sub(r"^This tool belongs to [^.]*\.\s*(Tool description:\s*)?", "", (doc.get("description") or "").strip())
+    text = (doc.get("description") or "").strip()
+    text = text.split("Tool description:", 1)[-1].strip() if "Tool description:" in text else text
     sentence = re.split(r"(?<=[a-z])\.\s", text or "do the task")[0].rstrip(".")
     return (sentence[:1].lower() + sentence[1:]) or "do the task"
 
