@@ -81,7 +81,7 @@ def _pair(item_id, translated, prompt, chosen, outcome, tools, k, verdict: Verdi
     sampler = role_model_name(config.models.negative_sampler)
     models = {**metadata["models"], "student": config.student.model,
               "error_judge": role_model_name(config.models.error_judge), "negative_sampler": sampler}
-    extra = {"template_text": ["rejected"]} if sampler == OFFLINE else {}
+    extra = {"template_text": [*metadata.get("template_text", []), "rejected"]} if sampler == OFFLINE else {}
     return PreferencePair(
         pair_id=item_id, prompt=tuple(prompt), chosen=chosen, rejected=tuple(outcome.messages),
         tools=tuple(tools), differing_turn=k, error_type=verdict.name, reason=verdict.reason,

@@ -62,7 +62,7 @@ async def build_pair(pool: FunctionPool, translated: TranslatedScenario, chosen_
     if perturbation.error_type == 4 or model is None:
         # the rejected side is template text (type 4 always: a misstated summary of the real outputs)
         provenance["models"] = {**metadata["models"], "negative_sampler": TEMPLATE if model is not None else OFFLINE}
-        provenance["template_text"] = ["rejected"]
+        provenance["template_text"] = [*metadata.get("template_text", []), "rejected"]
     return PreferencePair(
         pair_id=pair_id, prompt=tuple(prompt), chosen=tuple(chosen), rejected=tuple(rejected), tools=tuple(tools),
         differing_turn=k, error_type=perturbation.error_name, reason=perturbation.reason,

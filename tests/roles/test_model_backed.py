@@ -178,7 +178,7 @@ def test_mined_negatives_from_a_student_labelled_by_the_judge(bfcl_pool, transla
             # the judged refusal (no calls) is the misleading hint of the second pass: the offline negative
             # sampler refuses in template text, and the metadata says the text is a template
             assert not pair.rejected[0].tool_calls and pair.rejected[-1].content in REFUSAL_TEXT
-            assert pair.metadata["models"]["negative_sampler"] == "offline" and pair.metadata["template_text"] == ["rejected"]
+            assert pair.metadata["models"]["negative_sampler"] == "offline" and pair.metadata["template_text"][-1] == "rejected"
     assert all(p.reason.startswith("answered in text") for p in llm_judge.pairs)
     assert all(p.reason.startswith("refused") for p in offline_judge.pairs)
 

@@ -217,9 +217,11 @@ def test_model_negatives_of_type_4_and_5_and_their_provenance(bfcl_pool, unlock_
     pairs = {pair.error_type: pair for pair in result.pairs}
     assert set(pairs) == {"wrong_summary", "missing_info_misjudged"}, result.rejects
     assert pairs["wrong_summary"].metadata["models"]["negative_sampler"] == "template"
-    assert pairs["wrong_summary"].metadata["template_text"] == ["rejected"]
+    announcement = "turn 2 user message (function announcement)"
+    assert pairs["wrong_summary"].metadata["template_text"] == [announcement, "rejected"]
     five = pairs["missing_info_misjudged"]
-    assert five.metadata["models"]["negative_sampler"] == "openai/fake-teacher" and "template_text" not in five.metadata
+    assert five.metadata["models"]["negative_sampler"] == "openai/fake-teacher"
+    assert five.metadata["template_text"] == [announcement]  # the rejected side is the model's
     assert [c.function.name for m in five.rejected for c in m.tool_calls] and five.differing_turn == 1
 
 
