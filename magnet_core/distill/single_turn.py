@@ -95,7 +95,8 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
     target, offered = _choose(pool, kind, rng)
     involved = sorted({spec.qualified_name for spec in [target, *offered]})
     classes = sorted({pool.spec(name).tool_class for name in involved if pool.spec(name).tool_class})
-    initial_state = initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl" else {}
+    initial_state = (initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl"
+                     else pool.scenario_state(classes, config.seed * 100_003 + index))
     tools = list(shuffled_tools(offered, rng))
     cost = 0.0
     with CallExecutor(pool.new_session(involved, initial_state)) as executor:
