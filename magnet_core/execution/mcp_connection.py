@@ -31,7 +31,7 @@ from magnet_core.domain.trajectory import CallErrorKind
 REAPER = str(Path(__file__).with_name("mcp_reaper.py"))
 STDERR_TAIL_BYTES = 4096
 CLIENT_INFO = types.Implementation(name="magnet-factory", version="0.1.0")
-INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR", "NODE_PATH")
+INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR", "NODE_PATH", "PYTHONPATH")
 
 
 class McpCallError(Exception):

@@ -103,13 +103,16 @@ class McpBackendSession(BackendSession):
         self._connections: dict[str, ServerConnection] = {}
         self._failed: dict[str, str] = {}
         self._probe_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _cleanup, self._connections, self.root)
         for tool_class, state in self.states.items():
             materialize(state, self.root / workdir_name(tool_class))
-        self._start_all()
 
-    def _start_all(self) -> None:
-        async def _open(tool_class: str, server: ServerDef) -> None:
+    def start(self, tool_classes: list[str] | None = None) -> None:
+        """Start servers now, in parallel (default: all); otherwise each starts on its first call, so a
+        sample that never calls a class (irrelevance) never pays for its server."""
+        async def _open(tool_class: str) -> None:
+            server = self.servers[tool_class]
             connection = ServerConnection(server.target(self.root / workdir_name(tool_class)), self.limits.max_output_bytes)
             self._connections[tool_class] = connection
             try:
@@ -117,20 +120,25 @@ class McpBackendSession(BackendSession):
             except McpCallError as error:
                 self._failed[tool_class] = error.reason
 
-        async def _open_all() -> None:
-            await asyncio.gather(*(_open(c, s) for c, s in self.servers.items()))
+        async def _open_all(wanted: list[str]) -> None:
+            await asyncio.gather(*(_open(c) for c in wanted))
 
-        run_on_loop(_open_all())
+        with self._start_lock:
+            run_on_loop(_open_all([c for c in (tool_classes or list(self.servers)) if c not in self._connections]))
+
+    def _connection(self, tool_class: str) -> ServerConnection:
+        if tool_class not in self._connections:
+            self.start([tool_class])
+        if tool_class in self._failed:
+            raise McpCallError(f"server {tool_class} did not start: {self._failed[tool_class]}")
+        return self._connections[tool_class]
 
     @property
     def pids(self) -> list[int]:
         return [c.pid for c in self._connections.values() if c.pid is not None]
 
     def invoke(self, name: str, arguments: dict[str, Any]) -> Any:
-        tool_class = self.specs[name].tool_class
-        if tool_class in self._failed:
-            raise McpCallError(f"server {tool_class} did not start: {self._failed[tool_class]}")
-        connection = self._connections[tool_class]
+        connection = self._connection(self.specs[name].tool_class)
         timeout = self.limits.call_timeout_s
         result = run_on_loop(connection.call_tool(name, self.paths.inward(arguments), timeout), timeout_s=timeout + 15)
         return self.paths.outward(result_output(result, self.limits.max_output_bytes))

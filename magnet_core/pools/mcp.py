@@ -98,7 +98,7 @@ def load_mcp_pool(source: str, strict: bool = False, limits: McpLimits | None = 
         states = {c: generate_state(servers[c].profile, seed) for c in tool_classes if c in servers}
         return {c: state for c, state in states.items() if state}
 
-    name = "mcp-" + "-".join(sorted(servers)) if len(servers) <= 3 else f"mcp-{len(servers)}-servers"
+    name = "+".join(sorted(servers)) if len(servers) <= 3 else f"mcp-{len(servers)}-servers"
     return FunctionPool(name=name, kind="mcp", source=source, specs=specs, session_factory=factory, issues=issues,
                         state_factory=state_factory)
 
