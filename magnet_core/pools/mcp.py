@@ -69,9 +69,26 @@ def parse_server(entry: str) -> ServerDef:
     return ServerDef(tool_class="", argv=(executable, *tokens[1:]), env=env, profile=profile, command_name=command_name)
 
 
+def split_servers(source: str) -> list[str]:
+    """Entries separated by `;` or newlines outside quotes (`python -c 'a; b'` is one entry)."""
+    entries, current, quote = [], [], ""
+    for char in source:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in ";\n":
+            entries.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    entries.append("".join(current))
+    return [entry.strip() for entry in entries if entry.strip()]
+
+
 def load_mcp_pool(source: str, strict: bool = False, limits: McpLimits | None = None) -> FunctionPool:
     limits = limits or default_limits()
-    entries = [part.strip() for part in re.split(r"[;\n]", source) if part.strip()]
+    entries = split_servers(source)
     if not entries:
         raise PoolLoadError(source, [PoolIssue(source, "no MCP server given")])
     collector = SpecCollector(source)
