@@ -103,7 +103,7 @@ class McpBackendSession(BackendSession):
         self._connections: dict[str, ServerConnection] = {}
         self._failed: dict[str, str] = {}
         self._probe_lock = threading.Lock()
-        self._start_lock = threading.Lock()
+        self._start_lock = threading.RLock()
         self._finalizer = weakref.finalize(self, _cleanup, self._connections, self.root)
         for tool_class, state in self.states.items():
             materialize(state, self.root / workdir_name(tool_class))
@@ -127,8 +127,9 @@ class McpBackendSession(BackendSession):
             run_on_loop(_open_all([c for c in (tool_classes or list(self.servers)) if c not in self._connections]))
 
     def _connection(self, tool_class: str) -> ServerConnection:
-        if tool_class not in self._connections:
-            self.start([tool_class])
+        with self._start_lock:  # a call racing a start (probe thread vs executor thread) waits for the handshake
+            if tool_class not in self._connections:
+                self.start([tool_class])
         if tool_class in self._failed:
             raise McpCallError(f"server {tool_class} did not start: {self._failed[tool_class]}")
         return self._connections[tool_class]
@@ -151,8 +152,11 @@ class McpBackendSession(BackendSession):
 
     def __deepcopy__(self, memo: dict) -> BackendSession:
         probeable = all(PROFILES.get(s.profile or "", False) and not s.url for s in self.servers.values())
-        if not probeable or self._failed:
+        if not probeable:
             raise TypeError("this MCP session keeps state the factory cannot snapshot; no probing")
+        self.start()  # here, not inside a probe: a probe's short time limit must not be spent on start-up
+        if self._failed:
+            raise TypeError(f"MCP servers failed to start: {self._failed}")
         return _ProbeView(self)
 
     def probe(self, name: str, arguments: dict[str, Any]) -> Any:
