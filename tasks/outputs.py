@@ -15,8 +15,8 @@ from tasks.refs import ArtifactRef
 class PoolSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: str = Field("bfcl", description="bfcl, openai-json or python")
-    source: str | None = Field(None, description="JSON/JSONL path, module[:Class], or BFCL class list")
+    kind: str = Field("bfcl", description="bfcl, openai-json, python, mcp or mixed")
+    source: str | None = Field(None, description="JSON/JSONL path, module[:Class], BFCL class list, MCP servers (cmd; url), or kind=source | kind=source")
     strict: bool = Field(False, description="Fail on any malformed entry instead of skipping it")
 
 
