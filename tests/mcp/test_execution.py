@@ -101,7 +101,7 @@ def test_no_server_outlives_a_sigkilled_run(tmp_path, fault_source, procs):
     script.write_text(textwrap.dedent(f"""
         import json, sys
         from magnet_core.pools import load_pool
-        pool = load_pool("mcp", {fault_source!r} + "; mcp-server-time")
+        pool = load_pool("mcp", {fault_source!r})
         sessions = [pool.new_session() for _ in range(2)]
         pids = []
         for session in sessions:
@@ -115,7 +115,7 @@ def test_no_server_outlives_a_sigkilled_run(tmp_path, fault_source, procs):
     factory = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
     try:
         pids = [int(pid) for pid in factory.stdout.readline().strip("[]\n").split(",")]
-        assert len(pids) == 6 and all(procs.alive(pid) for pid in pids)
+        assert len(pids) == 4 and all(procs.alive(pid) for pid in pids)
         factory.send_signal(signal.SIGKILL)
         factory.wait()
         assert procs.wait_until_gone(pids) == []

@@ -21,7 +21,7 @@ def _config(tmp_path, source: str):
     return PipelineConfig.model_validate({
         "workdir": str(tmp_path / "work"), "shard_size": 8, "training": None,
         "pool": {"kind": "mcp", "source": source},
-        "plans": {"max_plans": 3, "seed": 0},
+        "plans": {"max_plans": 2, "seed": 0},
         "distill": {"pairs_per_scenario": 0},
         "single_turn": {"single": 1, "parallel": 0, "multiple": 0, "irrelevance": 1},
         "assemble": {"root": str(tmp_path / "data"), "plots": False,
@@ -55,11 +55,14 @@ def test_pipeline_over_mcp_servers_stores_real_outputs_that_replay(prefect_harne
         assert sum(m["role"] == "user" for m in messages) >= 2
         stored = _calls_and_outputs(messages)
         assert len(stored) >= 2
-        # Fresh servers from the recorded state give the stored outputs, call for call (all three are deterministic).
+        # Fresh servers from the recorded state give the stored outputs, call for call (file timestamps
+        # from get_file_info are the one clock-like output of these servers: replayed, not compared).
         with CallExecutor(reference_pool.new_session(None, initial)) as executor:
             for call, output in stored:
-                assert strict_outcome(executor.execute(call)).output_text() == output, call
-                replayed += 1
+                again = strict_outcome(executor.execute(call)).output_text()
+                if call.name != "get_file_info":
+                    assert again == output, call
+                    replayed += 1
     assert replayed >= 4
     assert procs.reapers_of(os.getpid()) == []  # every server the run started is gone
 
