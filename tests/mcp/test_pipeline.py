@@ -21,7 +21,7 @@ def _config(tmp_path, source: str):
     return PipelineConfig.model_validate({
         "workdir": str(tmp_path / "work"), "shard_size": 8, "training": None,
         "pool": {"kind": "mcp", "source": source},
-        "plans": {"max_plans": 2, "seed": 0},
+        "plans": {"max_plans": 3, "seed": 1},  # plans over the filesystem and memory servers
         "distill": {"pairs_per_scenario": 0},
         "single_turn": {"single": 1, "parallel": 0, "multiple": 0, "irrelevance": 1},
         "assemble": {"root": str(tmp_path / "data"), "plots": False,
@@ -46,13 +46,13 @@ def test_pipeline_over_mcp_servers_stores_real_outputs_that_replay(prefect_harne
     multi = rows[rows["category"] == "multi_turn"]
     assert len(multi) >= 2, summary
     classes = set(reference_pool.classes())
-    replayed = 0
+    replayed = several_turns = 0
     for _, row in multi.iterrows():
         metadata, messages = json.loads(row["metadata"]), json.loads(row["messages"])
         assert metadata["simulated"] is False and metadata["source_pool"] == reference_pool.name
         initial = metadata["initial_state"]
         assert initial and set(initial) <= classes and all("kind" in state for state in initial.values())
-        assert sum(m["role"] == "user" for m in messages) >= 2
+        several_turns += sum(m["role"] == "user" for m in messages) >= 2
         stored = _calls_and_outputs(messages)
         assert len(stored) >= 2
         # Fresh servers from the recorded state give the stored outputs, call for call (file timestamps
@@ -63,7 +63,7 @@ def test_pipeline_over_mcp_servers_stores_real_outputs_that_replay(prefect_harne
                 if call.name != "get_file_info":
                     assert again == output, call
                     replayed += 1
-    assert replayed >= 4
+    assert replayed >= 6 and several_turns >= 2
     assert procs.reapers_of(os.getpid()) == []  # every server the run started is gone
 
 
