@@ -26,7 +26,7 @@ VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 _TEXT = {"type": "object", "properties": {"text": {"type": "string", "description": "Text to send back"}}, "required": ["text"]}
 _NONE: dict[str, Any] = {"type": "object", "properties": {}}
 TOOLS = [
-    {"name": "echo", "description": "Return the given text unchanged.", "inputSchema": _TEXT},
+    {"name": "echo", "description": "Return the given text unchanged.", "inputSchema": _TEXT, "_meta": {"category": "text"}},
     {"name": "add", "description": "Add two numbers and return their sum.",
      "inputSchema": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]},
      "outputSchema": {"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}},

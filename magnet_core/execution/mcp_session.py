@@ -41,6 +41,12 @@ class McpLimits:
     call_timeout_s: float = 4.0
     start_timeout_s: float = 30.0
     max_output_bytes: int = 1_000_000
+    max_listing_bytes: int = 64 << 20
+
+    @property
+    def max_message_bytes(self) -> int:
+        """A result message carries the output twice at most (text and structured content) plus framing."""
+        return 2 * self.max_output_bytes + 65536
 
 
 @dataclass(frozen=True)
@@ -72,13 +78,6 @@ class ServerDef:
         elif self.profile == "memory":
             env.setdefault("MEMORY_FILE_PATH", str(directory / MEMORY_FILE))
         return ServerTarget(argv=tuple(argv), env=env, cwd=where)
-
-
-def connect(server: ServerDef, directory: Path, limits: McpLimits) -> ServerConnection:
-    """Start one server and complete the handshake (raises `McpCallError` with the reason)."""
-    connection = ServerConnection(server.target(directory), limits.max_output_bytes)
-    run_on_loop(connection.open(limits.start_timeout_s))
-    return connection
 
 
 def close_all(connections: list[ServerConnection]) -> None:
@@ -113,7 +112,7 @@ class McpBackendSession(BackendSession):
         sample that never calls a class (irrelevance) never pays for its server."""
         async def _open(tool_class: str) -> None:
             server = self.servers[tool_class]
-            connection = ServerConnection(server.target(self.root / workdir_name(tool_class)), self.limits.max_output_bytes)
+            connection = ServerConnection(server.target(self.root / workdir_name(tool_class)), self.limits.max_message_bytes)
             self._connections[tool_class] = connection
             try:
                 await connection.open(self.limits.start_timeout_s)

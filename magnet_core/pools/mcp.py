@@ -130,7 +130,7 @@ def _list_servers(entries: list[str], limits: McpLimits) -> list[tuple[ServerDef
                 return str(error)
             directory = Path(root) / str(index)
             materialize(generate_state(server.profile, 0), directory)
-            connection = ServerConnection(server.target(directory), limits.max_output_bytes)
+            connection = ServerConnection(server.target(directory), limits.max_listing_bytes)
             try:
                 await connection.open(limits.start_timeout_s)
                 tools = await connection.list_tools(limits.call_timeout_s * 4)

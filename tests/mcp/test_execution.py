@@ -61,8 +61,10 @@ def test_crash_mid_answer_hang_and_huge_output_become_failed_calls_with_reasons(
     with CallExecutor(fault_pool.new_session(), timeout_s=30) as executor:
         huge = run(executor, "huge", megabytes=50)
         assert not huge.ok and huge.error_kind is CallErrorKind.BACKEND_ERROR
-        assert "output larger than 1000000 bytes" in huge.error
+        assert "output larger than 2065536 bytes; answer dropped" in huge.error  # dropped while streaming in
         assert run(executor, "echo", text="still here").output == "still here"  # the server survives an oversized answer
+        one_mb = run(executor, "huge", megabytes=1)  # small enough to read, too large to keep
+        assert one_mb.error_kind is CallErrorKind.BACKEND_ERROR and "exceeds the limit of 1000000 bytes" in one_mb.error
         hung = run(executor, "hang")
         assert hung.error_kind is CallErrorKind.TIMEOUT and "no answer within 1.5s; the server was stopped" in hung.error
         after = run(executor, "echo", text="x")

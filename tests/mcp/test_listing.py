@@ -40,6 +40,7 @@ def test_specs_carry_schemas_classes_and_output_schemas(reference_pool, fault_po
     status = reference_pool.spec("mcp-git.git_status")
     assert status.parameters["required"] == ["repo_path"] and status.category == "mcp-git"
     assert status.source_pool == "mcp:mcp-git" and status.executable
+    assert fault_pool.spec("magnet-faults.echo").category == "text"  # a server-declared category (tool _meta)
     add = fault_pool.spec("magnet-faults.add")
     assert add.response == {"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}
 
