@@ -13,6 +13,7 @@ where a run happened to put its files.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 from pathlib import Path
@@ -156,7 +157,5 @@ def _write_files(directory: Path, files: dict[str, str]) -> None:
 
 
 def _git(directory: Path, *args: str) -> None:
-    import os
-
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(directory), **GIT_ENV}
     subprocess.run(["git", *args], cwd=directory, env=env, check=True, capture_output=True, timeout=30)

@@ -5,8 +5,6 @@ scenarios stay small."""
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -69,16 +67,6 @@ def wait_until_gone(pids: list[int], deadline_s: float = 20.0) -> list[int]:
             return []
         time.sleep(0.05)
     return [pid for pid in pids if alive(pid)]
-
-
-@pytest.fixture()
-def python() -> str:
-    return sys.executable
-
-
-@pytest.fixture()
-def env_with_repo() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
 
 @pytest.fixture(scope="session")
