@@ -79,6 +79,7 @@ class ServerConnection:
         try:
             await asyncio.wait_for(asyncio.shield(ready), timeout_s)
         except asyncio.TimeoutError:
+            ready.cancel()  # nobody waits for it any more; the runner must not leave an unretrieved exception
             await self.close()
             raise McpCallError(f"server {self.target.label()!r} did not complete the MCP handshake within {timeout_s:.1f}s"
                                f"{self.stderr_hint()}", CallErrorKind.TIMEOUT) from None

@@ -70,3 +70,16 @@ def test_two_servers_with_one_tool_name_keep_the_first(fault_source):
     assert sorted(pool.classes()) == ["magnet-faults"]
     assert all("duplicate name (server magnet-faults already has" in issue.reason for issue in pool.issues)
     assert len(pool.issues) == len(pool.specs)
+
+
+def test_a_server_that_never_answers_the_handshake_is_reported_and_stopped(fault_source, procs):
+    import os
+
+    from magnet_core.execution.mcp_session import McpLimits
+    from magnet_core.pools.mcp import load_mcp_pool
+
+    pool = load_mcp_pool(f"{fault_source}; python -c 'import time; time.sleep(600)'", limits=McpLimits(start_timeout_s=1.0))
+    assert len(pool.issues) == 1 and pool.issues[0].location.startswith("server[1]")
+    assert "did not complete the MCP handshake within 1.0s" in pool.issues[0].reason
+    assert {spec.tool_class for spec in pool.specs} == {"magnet-faults"}
+    assert procs.wait_until_gone(procs.reapers_of(os.getpid())) == []
