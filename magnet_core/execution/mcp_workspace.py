@@ -27,7 +27,7 @@ KNOWN_COMMANDS = {"mcp-server-git": "git", "mcp-server-filesystem": "filesystem"
 NONDETERMINISTIC = {"mcp-server-time"}  # clocks: outputs are recorded, never expected to replay equal
 GIT_ENV = {"GIT_AUTHOR_NAME": "Magnet Factory", "GIT_AUTHOR_EMAIL": "factory@example.com",
            "GIT_COMMITTER_NAME": "Magnet Factory", "GIT_COMMITTER_EMAIL": "factory@example.com",
-           "GIT_AUTHOR_DATE": "2026-01-05T09:00:00+00:00", "GIT_COMMITTER_DATE": "2026-01-05T09:00:00+00:00",
+           "GIT_AUTHOR_DATE": "1767603600 +0000", "GIT_COMMITTER_DATE": "1767603600 +0000",  # git and GitPython both read this
            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TERMINAL_PROMPT": "0"}
 MEMORY_FILE = "memory.jsonl"
 
