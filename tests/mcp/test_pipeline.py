@@ -21,7 +21,7 @@ def _config(tmp_path, source: str):
     return PipelineConfig.model_validate({
         "workdir": str(tmp_path / "work"), "shard_size": 8, "training": None,
         "pool": {"kind": "mcp", "source": source},
-        "plans": {"max_plans": 3, "seed": 1},  # plans over the filesystem and memory servers
+        "plans": {"max_plans": 2, "seed": 0},  # plans over the git and filesystem servers
         "distill": {"pairs_per_scenario": 0},
         "single_turn": {"single": 1, "parallel": 0, "multiple": 0, "irrelevance": 1},
         "assemble": {"root": str(tmp_path / "data"), "plots": False,
@@ -47,6 +47,7 @@ def test_pipeline_over_mcp_servers_stores_real_outputs_that_replay(prefect_harne
     assert len(multi) >= 2, summary
     classes = set(reference_pool.classes())
     replayed = several_turns = 0
+    servers_called: set[str] = set()
     for _, row in multi.iterrows():
         metadata, messages = json.loads(row["metadata"]), json.loads(row["messages"])
         assert metadata["simulated"] is False and metadata["source_pool"] == reference_pool.name
@@ -63,7 +64,9 @@ def test_pipeline_over_mcp_servers_stores_real_outputs_that_replay(prefect_harne
                 if call.name != "get_file_info":
                     assert again == output, call
                     replayed += 1
+                servers_called.add(next(s.tool_class for s in reference_pool.specs if s.name == call.name))
     assert replayed >= 6 and several_turns >= 2
+    assert "mcp-git" in servers_called  # commit hashes and all: git replays exactly from the recorded repository
     assert procs.reapers_of(os.getpid()) == []  # every server the run started is gone
 
 
