@@ -152,7 +152,7 @@ def _sample_plans(graph: DependencyGraph, pool: FunctionPool, config: PlanStageC
         if rng.random() >= config.split_p:
             counts["p_prime_not_drawn"] += 1
             continue
-        split_draft = split(draft, required, rng, config.miss_func_ratio)
+        split_draft = split(draft, required, rng, config.miss_func_ratio, graph.nested_feeds)
         if split_draft is None:
             counts["p_prime_skipped_single_turn"] += 1
             continue
