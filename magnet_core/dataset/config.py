@@ -139,3 +139,4 @@ class DatasetVersion(BaseModel):
     mixture: tuple[MixtureRow, ...]
     preference_mixture: tuple[MixtureRow, ...] = ()
     rejects_by_reason: dict[str, int] = Field(default_factory=dict)
+    multi_turn_shape: dict[str, float] = Field(default_factory=dict)  # mean turns/calls per multi-turn sample, beside the paper's

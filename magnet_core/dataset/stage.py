@@ -19,7 +19,7 @@ from magnet_core.dataset.mixture import apply_mixture, category_of
 from magnet_core.dataset.parquet_io import MANIFEST, atomic_version_dir, is_version_dir, read_manifest, write_json, write_table
 from magnet_core.dataset.plots import write_plots
 from magnet_core.dataset.rows import preference_row, reject_row, sample_payload, sft_row
-from magnet_core.dataset.stats import dataset_stats
+from magnet_core.dataset.stats import dataset_stats, multi_turn_shape
 from magnet_core.dataset.text import content_hash, sample_id
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 
@@ -82,6 +82,7 @@ def version_from_manifest(path: Path, manifest: dict[str, Any], reused: bool) ->
         mixture=tuple(MixtureRow(**row) for row in manifest["mixture"]),
         preference_mixture=tuple(MixtureRow(**row) for row in manifest.get("preference_mixture") or ()),
         rejects_by_reason=manifest["rejects_by_reason"],
+        multi_turn_shape=multi_turn_shape(manifest["stats"]),
     )
 
 
