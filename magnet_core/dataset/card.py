@@ -64,6 +64,9 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
         )
     turns, calls = stats["turns_per_sample"], stats["calls_per_turn"]
     lines.append(f"turns/sample mean {turns['mean']:.2f} (max {turns['max']:g}); calls/turn mean {calls['mean']:.2f}; cost ${stats['cost_usd']['total']:.4f}")
+    if manifest.get("miss_func_rendering"):
+        rendering = manifest["miss_func_rendering"]
+        lines.append(f"miss_func rendering: {rendering['mode']} ({rendering['samples']} samples): {rendering['description']}")
     shape = multi_turn_shape(stats)
     lines.append(f"multi-turn samples ({shape['samples']}): turns mean {shape['turns']:.2f}, calls mean {shape['calls']:.2f} "
                  f"(paper: {shape['paper_turns']} turns, {shape['paper_calls']} calls)")

@@ -108,6 +108,8 @@ class AssembleConfig(BaseModel):
     rows_per_file: int = Field(50_000, ge=1)
     export_bfcl: bool = False
     plots: bool = True
+    miss_func_rendering: Literal["prompting", "function_calling"] = Field(
+        "prompting", description="How a function withheld by miss_func and made available later is shown: see dataset/miss_func_rendering.py")
 
     def hashed_part(self) -> dict:
         """What the version id depends on: not where it is written or cached."""
