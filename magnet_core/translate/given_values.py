@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from magnet_core.domain.plans import TurnLabel
+
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 
 
@@ -113,7 +115,7 @@ def reused_withheld_values(turns: tuple[Any, ...], function_names: dict[str, str
     is the one the following turn passes when it does the ask; `function_names` maps qualified -> call name."""
     found = []
     for index, turn in enumerate(turns):
-        if turn.label.value != "miss_param" or index + 1 >= len(turns):
+        if turn.label is not TurnLabel.MISS_PARAM or index + 1 >= len(turns):
             continue
         name = function_names[turn.withheld_function]
         calls = [call for call in turns[index + 1].reference_calls if call.name == name]
