@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from magnet_core.evaluate.bfcl_data import CATEGORIES, Category
+from magnet_core.evaluate.replies import TextCallFormat
 from magnet_core.llm.types import ModelConfig
 
 
@@ -40,6 +41,7 @@ class EvalConfig(BaseModel):
     max_tokens: int = Field(default=1024, ge=1)
     local_max_new_tokens: int = Field(default=256, ge=1)
     check_ask_turns: bool = Field(default=True, description="BFCL-v3's check that turns needing a question make no call")
+    text_call_format: TextCallFormat = Field(default="qwen", description="How calls written as text are read: BFCL's Qwen FC handler, or leniently")
     max_cost_usd: float | None = Field(default=None, ge=0)
     max_new_cases: int | None = Field(default=None, ge=1)
 
@@ -70,6 +72,8 @@ class EvalConfig(BaseModel):
             "temperature": self.temperature,
             "max_tokens": self.max_tokens if self.model is not None else self.local_max_new_tokens,
             "check_ask_turns": self.check_ask_turns,
+            "text_call_format": self.text_call_format,
+            "judge": "bfcl-exec-v2",  # results rendered and arguments run as BFCL does (issue 15)
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
 

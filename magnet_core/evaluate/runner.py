@@ -87,7 +87,9 @@ class _CaseRunner:
     async def run_case(self, case: EvalCase) -> CaseRecord | None:
         started = time.perf_counter()
         try:
-            episode = await run_episode(case, self.backend, self.specs, self.system_prompt, self.config.max_steps_per_turn)
+            episode = await run_episode(
+                case, self.backend, self.specs, self.system_prompt, self.config.max_steps_per_turn, self.config.text_call_format
+            )
         except BudgetExceededError as error:
             self.stopped = str(error)
             return None
