@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from magnet_core.evaluate.bfcl_data import CATEGORIES, Category
+from magnet_core.evaluate.bfcl_data import CATEGORIES, SINGLE_TURN_CATEGORIES, Category, SingleTurnCategory
 from magnet_core.evaluate.replies import TextCallFormat
 from magnet_core.llm.types import ModelConfig
 
@@ -27,7 +27,7 @@ class EvalConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     output_dir: Path
-    categories: tuple[Category, ...] = CATEGORIES
+    categories: tuple[Category | SingleTurnCategory, ...] = CATEGORIES
     sample_size: int | None = Field(default=None, ge=1)
     seed: int = 0
     model: ModelConfig | None = None
@@ -54,6 +54,14 @@ class EvalConfig(BaseModel):
         return self
 
     @property
+    def multi_turn_categories(self) -> tuple[Category, ...]:
+        return tuple(c for c in self.categories if c in CATEGORIES)
+
+    @property
+    def single_turn_categories(self) -> tuple[SingleTurnCategory, ...]:
+        return tuple(c for c in self.categories if c in SINGLE_TURN_CATEGORIES)
+
+    @property
     def model_label(self) -> str:
         if self.label:
             return self.label
@@ -78,12 +86,23 @@ class EvalConfig(BaseModel):
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
 
 
+SUITES: dict[str, tuple[str, ...]] = {
+    "multi-turn": CATEGORIES,
+    "bfcl-v3": (*SINGLE_TURN_CATEGORIES, *CATEGORIES),  # BFCL-v3's scored categories the package ships
+}
+
+
 class CategoryScore(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    category: Category
+    category: str
     cases: int
     correct: int
+    strict_correct: int = Field(default=0, description="Correct and every call kept to its parameter schema (multi-turn)")
+
+    @property
+    def strict_accuracy(self) -> float:
+        return 100.0 * self.strict_correct / self.cases if self.cases else 0.0
 
     @property
     def accuracy(self) -> float:
@@ -96,7 +115,8 @@ class EvalResult(BaseModel):
 
     label: str
     scores: tuple[CategoryScore, ...]
-    overall: float = Field(description="Mean of the category accuracies (percent), BFCL's multi-turn overall")
+    overall: float = Field(description="BFCL-v3's overall when single-turn categories ran, else the multi-turn mean (percent)")
+    summary: dict[str, float] = Field(default_factory=dict, description="BFCL-v3 section scores (summary.bfcl_v3_summary)")
     complete: bool = Field(description="Every selected case finished")
     unfinished: int = 0
     cases_parquet: Path

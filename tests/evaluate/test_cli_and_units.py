@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,8 +24,9 @@ def test_magnet_eval_runs_an_oracle_and_prints_scores(tmp_path, scripted_model):
             "--categories", "miss_func", "--sample", "3", "--seed", "0", "--label", "oracle",
         ])
     assert result.exit_code == 0, result.output
-    assert "miss_func     100.00%  (3/3)" in result.output
-    assert (tmp_path / "report.md").read_text().startswith("# BFCL multi-turn evaluation: oracle")
+    assert re.search(r"^miss_func\s+100\.00%  \(3/3\)  strict-schema 100\.00%", result.output, re.M)
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# BFCL evaluation: oracle") and "| miss_func | 3 | 100.00 | 100.00 |" in report
     assert len(pd.read_parquet(tmp_path / "cases.parquet")) == 3
 
 
