@@ -57,3 +57,25 @@ def test_results_keep_full_precision_and_loose_types_run_as_in_bfcl(bfcl_pool):
     assert texts[2] == '{"error": "Both inputs must be numbers"}'  # run by the backend, not refused by a schema
     assert texts[3].startswith("Error during execution:") and "unexpected keyword" in texts[3]
     assert texts[4] == "Error during execution: name 'no_such_function' is not defined"
+
+
+def test_strict_schema_count_sits_beside_the_bfcl_verdict(bfcl_pool, specs_by_name):
+    from magnet_core.evaluate.checker import check_case
+    from magnet_core.evaluate.ground_truth import parse_ground_truth_turns
+
+    specs = list(bfcl_pool.specs)
+    for case in load_cases("base"):
+        truth = parse_ground_truth_turns(case.ground_truth, specs_by_name)
+        spot = next(((t, c, k) for t, turn in enumerate(truth) for c, call in enumerate(turn)
+                     for k, v in call.arguments.items() if type(v) is float), None)
+        if spot is None:
+            continue
+        t, c, k = spot
+        loose = [list(turn) for turn in truth]
+        loose[t][c] = FunctionCall(name=loose[t][c].name, arguments={**loose[t][c].arguments, k: str(truth[t][c].arguments[k])})
+        verdict = check_case(case, [[turn] if turn else [] for turn in loose], truth, specs)
+        exact = check_case(case, [[turn] if turn else [] for turn in truth], truth, specs)
+        if verdict.valid:  # BFCL accepted the number sent as text; strict-schema does not
+            assert verdict.schema_violations == 1 and exact.valid and exact.schema_violations == 0
+            return
+    raise AssertionError("no case where a float sent as text still passes")
