@@ -6,6 +6,7 @@ import json
 import re
 
 import pandas as pd
+from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_checker, multi_turn_utils
 from scripted import oracle, script_rules
 from single_turn_oracle import oracle_calls
 from typer.testing import CliRunner
@@ -34,7 +35,12 @@ def _single_turn_rules() -> tuple[ScriptRule, ...]:
     return tuple(ScriptRule(pattern=p, tool_calls=c, target="prompt") for p, c in rules.items())
 
 
-def test_suite_oracle_scores_full_marks_on_every_category_and_prints_bfcl_overall(tmp_path, specs_by_name):
+def test_suite_oracle_scores_full_marks_on_every_category_and_prints_bfcl_overall(tmp_path, specs_by_name, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("BFCL's eval-based executor was called")
+
+    monkeypatch.setattr(multi_turn_utils, "execute_multi_turn_func_call", refuse)
+    monkeypatch.setattr(multi_turn_checker, "execute_multi_turn_func_call", refuse)
     multi = [case for category in CATEGORIES for case in sample_cases(category, SAMPLE, SEED)]
     rules = script_rules(multi, specs_by_name, oracle).script + _single_turn_rules()
     with FakeServerThread(FakeServerConfig(answers=AnswerRules(mode="script", script=rules))) as server:
