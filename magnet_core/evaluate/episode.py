@@ -111,7 +111,9 @@ async def run_episode(
                     break
                 step_index = len(steps)
                 tool_calls = tuple(ToolCall(id=f"call_{turn_index}_{step_index}_{i}", function=call) for i, call in enumerate(calls))
-                messages.append(ChatMessage(role="assistant", content=visible_text(reply.content), tool_calls=tool_calls))
+                # BFCL's Qwen handler keeps only the calls of a text reply that made calls in the history.
+                said = None if text_format == "qwen" and not reply.tool_calls else visible_text(reply.content)
+                messages.append(ChatMessage(role="assistant", content=said, tool_calls=tool_calls))
                 results = await asyncio.to_thread(env.execute, calls)
                 outputs = tuple(bfcl_result_text(result) for result in results)
                 messages.extend(ChatMessage(role="tool", content=text, tool_call_id=tc.id) for tc, text in zip(tool_calls, outputs))

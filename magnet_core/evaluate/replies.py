@@ -1,6 +1,8 @@
 """Turning one assistant reply (OpenAI `tool_calls`, or Qwen `<tool_call>` text) into calls.
 
-Replies are untrusted model output: `tool_calls` go through `parse_openai_tool_calls`. Text (the
+Replies are untrusted model output. By default `tool_calls` are read as BFCL's OpenAI FC handler
+reads them (`convert_to_function_call`: JSON `arguments` that must load to an object, any name; one
+bad call makes the step unreadable); `text_format="lenient"` uses `parse_openai_tool_calls`. Text (the
 format the factory trains Qwen models on, which a server without a tool parser returns as plain
 content) is read by default exactly as BFCL's Qwen FC handler reads it (`QwenFCHandler.decode_execute`):
 only blocks written `<tool_call>\n{json}\n</tool_call>` count, a block whose JSON does not load is
@@ -44,6 +46,8 @@ def reply_calls(reply: AssistantReply, text_format: TextCallFormat = "qwen") -> 
     """(calls, parse error or None). Plain text with no call markup is (no calls, None)."""
     try:
         if reply.tool_calls:
+            if text_format == "qwen":
+                return [_fc_call(item) for item in reply.tool_calls], None
             return parse_openai_tool_calls(list(reply.tool_calls)), None
         if text_format == "qwen":
             calls, skipped = qwen_text_calls(reply.content or "")
@@ -67,6 +71,13 @@ def qwen_text_calls(text: str) -> tuple[list[FunctionCall], int]:
     if any(type(item) is not dict for item in items):
         raise CallParseError(ParseErrorKind.BAD_JSON_CALL, "a <tool_call> block is not a JSON object")
     return [_qwen_call(item) for item in items], skipped
+
+
+def _fc_call(item: Any) -> FunctionCall:
+    function = item.get("function", item) if isinstance(item, dict) else None
+    if not isinstance(function, dict) or "name" not in function:
+        raise CallParseError(ParseErrorKind.BAD_JSON_CALL, "a tool call has no function name")
+    return _qwen_call({"name": function["name"], "arguments": function.get("arguments", "")})
 
 
 def _qwen_call(item: dict[str, Any]) -> FunctionCall:

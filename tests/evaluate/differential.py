@@ -12,7 +12,8 @@ Answers: the ground truth (FC and text), and seeded perturbations of it: a dropp
 reordered call, calls split over steps, a changed value, a number sent as text or an int as a float
 (types BFCL runs anyway), float-precision probes (numbers moved by a small amount, mpmath precision
 changed), a call on a turn that should ask, an unknown function, and text-format quirks (a block
-without newlines, an unreadable block beside good ones, an unterminated block, arguments as JSON text).
+without newlines, an unreadable block beside good ones, an unterminated block, arguments as JSON text,
+a namespaced name) and FC quirks (arguments that are not JSON beside good calls, namespaced names).
 """
 
 from __future__ import annotations
@@ -212,6 +213,13 @@ def perturbations(truth: list[list[FunctionCall]], rng: random.Random) -> dict[s
     out["text_unterminated_last"] = quirk(lambda calls: {"text": text_step(calls)["text"].rsplit("\n</tool_call>", 1)[0]})
     out["text_arguments_as_json_text"] = quirk(lambda calls: text_step(calls, lambda k: "<tool_call>\n" + json.dumps({"name": k.name, "arguments": json.dumps(k.arguments)}) + "\n</tool_call>"))
     out["text_non_object_block"] = quirk(lambda calls: {"text": text_step(calls)["text"] + "\n<tool_call>\n[1, 2]\n</tool_call>"})
+    out["text_namespaced_name"] = quirk(lambda calls: text_step(calls, lambda k: "<tool_call>\n" + json.dumps({"name": "functions." + k.name, "arguments": k.arguments}) + "\n</tool_call>"))
+    fc_quirk = _steps(turns)
+    fc_quirk[t] = [{"fc": fc_step(turns[t])["fc"] + [{turns[t][0].name: "{not json"}]}]
+    out["fc_bad_json_beside_good"] = fc_quirk
+    fc_names = _steps(turns)
+    fc_names[t] = [{"fc": [{"functions." + call.name: json.dumps(call.arguments)} for call in turns[t]]}]
+    out["fc_namespaced_name"] = fc_names
     return out
 
 

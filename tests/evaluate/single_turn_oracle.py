@@ -65,6 +65,8 @@ def _spelled(case: SingleTurnCase, schema: dict[str, Any], value: Any) -> Any:
         candidates.append("new ArrayList<>(Arrays.asList(" + ", ".join(f"{v}L" if type(v) is int else _java(v) for v in value) + "))")
         candidates.append("new ArrayList<>(Arrays.asList(" + ", ".join(_java(v) for v in value) + "))")
         candidates.append("new int[]{" + ", ".join(_java(v) for v in value) + "}")
+        candidates.append("new String[]{" + ", ".join(str(v) for v in value) + "}")
+        candidates.append("new ArrayList<>(Arrays.asList(" + ", ".join(str(v) for v in value) + "))")
     if isinstance(value, dict):
         candidates.append("new HashMap<String, Object>() {{ " + " ".join(f"put({json.dumps(k)}, {_java(v)});" for k, v in value.items()) + " }}")
     for candidate in candidates:
