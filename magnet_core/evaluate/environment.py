@@ -32,6 +32,7 @@ BFCL_REFUSED_NAMES = frozenset({"kill", "exit", "quit", "remove", "unlink", "pop
 # mpmath's precision is process-global: a MathAPI call sets it, computes, and its result is rendered
 # at that precision. One MathAPI call at a time keeps concurrent cases from mixing precisions.
 _MATH_LOCK = threading.Lock()
+_MATH_WAIT_S = 30.0
 
 
 def bfcl_render(value: Any) -> str:
@@ -52,10 +53,14 @@ class BfclSession(InstanceBackendSession):
     def invoke(self, name: str, arguments: dict[str, Any]) -> str:
         if name in BFCL_REFUSED_NAMES:
             return f"Error during execution: Function call {name} is not allowed."
-        if self.specs[name].tool_class == "MathAPI":
-            with _MATH_LOCK:
-                return self._rendered(name, arguments)
-        return self._rendered(name, arguments)
+        if self.specs[name].tool_class != "MathAPI":
+            return self._rendered(name, arguments)
+        if not _MATH_LOCK.acquire(timeout=_MATH_WAIT_S):  # a hung MathAPI call elsewhere holds it
+            raise TimeoutError(f"MathAPI busy for {_MATH_WAIT_S:.0f}s")
+        try:
+            return self._rendered(name, arguments)
+        finally:
+            _MATH_LOCK.release()
 
     def _rendered(self, name: str, arguments: dict[str, Any]) -> str:
         try:

@@ -19,7 +19,7 @@ from magnet_core.evaluate.summary import FULL_SIZES, bfcl_v3_summary
 from magnet_core.llm.fake_answers import AnswerRules, ScriptRule
 from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
 
-SAMPLE, SEED = 2, 3
+SAMPLE, SEED = 1, 3
 
 
 def _single_turn_rules() -> tuple[ScriptRule, ...]:
