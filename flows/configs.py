@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flows.model_roles import ResolvedModels, resolve_models
 from flows.runners import RunnerSettings
-from magnet_core.dataset.config import AssembleConfig
+from magnet_core.dataset.config import AssembleConfig, DatasetTarget
 from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.distill.stage import DistillConfig
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig
@@ -36,6 +36,10 @@ class PipelineConfig(BaseModel):
         "'teacher' and nothing else puts every model-backed role on it; none: the offline default"))
     roles: dict[str, str] = Field(default_factory=dict, description=(
         "Role -> model alias, e.g. student: small. Roles without an entry use the 'teacher' alias"))
+    target: DatasetTarget | None = Field(
+        None, description="Dataset size: SFT rows and preference pairs wanted (paper mixture) or counts per category. "
+                          "When set, the factory derives plans, walks and single-turn counts from it and overrides "
+                          "plans.max_plans, single_turn counts and the assemble mixtures")
     pool: PoolSettings = PoolSettings()
     graph: GraphStageConfig = GraphStageConfig()
     plans: PlanStageConfig = PlanStageConfig(max_plans=20)
