@@ -108,7 +108,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             assemble_config = config.assemble.model_copy(update={"root": workspace.dataset_root_path})
             dataset, _ = run_single(assemble_task, outputs=translated + distilled, config=assemble_config, workspace=workspace)
             summary.update(dataset_path=dataset.ref.path, card_path=dataset.card_path, dataset_version=dataset.version_id,
-                           dataset_counts=dataset.counts)
+                           dataset_counts=dataset.counts, multi_turn_shape=dataset.multi_turn_shape)
         if config.training is not None and "train_sft" in wanted:
             base, _ = run_single(base_model_task, settings=config.training, workspace=workspace)
             sft, _ = run_single(train_sft_task, settings=config.training, dataset=dataset.ref, base_model=base,
