@@ -67,6 +67,12 @@ def test_pipeline_builds_the_graph_with_the_model_judge(prefect_harness, tmp_pat
     graph_file = next(p for p in tmp_path.glob("work/artifacts/graph/*.json") if not p.name.endswith("rejects.jsonl"))
     stored = json.loads(graph_file.read_text())
     assert stored["metadata"]["judge"] == "llm:openai/fake-model" and stored["metadata"]["offline"] is False
+    from magnet_core.graph.dependency_graph import DependencyGraph
+
+    # Insert's nested-call check reads these value feeds: with the model judge they are the model's
+    graph = DependencyGraph.load(graph_file)
+    assert graph.nested_feeds("TicketAPI.create_ticket", "TicketAPI.close_ticket") == [("id", "ticket_id")]
+    assert graph.nested_feeds("TicketAPI.ticket_login", "TicketAPI.create_ticket") == [], "a premise feeds no value"
     ledger = summary["costs"]["by_model"]
     assert sum(row["calls"] for row in ledger) == 1 + 9, "probe and judge calls are in the ledger"
 
