@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from magnet_core.domain.trajectory import ChatMessage, PreferencePair, Reject, Trajectory
 from magnet_core.llm.types import ModelConfig
@@ -27,6 +27,7 @@ from magnet_core.roles.llm_role import (
     ITEM_LLM_ERRORS,
     LLMClientLike,
     RoleModels,
+    only_roles,
     prompt_versions,
     require_client,
 )
@@ -50,6 +51,11 @@ class DistillConfig(BaseModel):
     max_concurrency: int = Field(default=8, ge=1, le=1024)
     max_reasks: int = Field(default=DEFAULT_MAX_REASKS, ge=0, le=10,
                             description="Unusable model answers re-asked (error fed back) before the item is rejected")
+
+    @field_validator("models")
+    @classmethod
+    def _called_roles_only(cls, models: RoleModels) -> RoleModels:
+        return only_roles(models, DISTILL_ROLES, "distill")
 
     @property
     def offline(self) -> bool:

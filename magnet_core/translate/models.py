@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from magnet_core.domain.trajectory import CallResult, Reject, Scenario, Turn
-from magnet_core.roles.llm_role import DEFAULT_MAX_REASKS, RoleModels
+from magnet_core.roles.llm_role import DEFAULT_MAX_REASKS, RoleModels, only_roles
 
 TRANSLATE_ROLES = ("query_writer", "call_writer", "simulator")
 
@@ -24,6 +24,11 @@ class TranslateConfig(BaseModel):
     call_timeout_s: float = Field(default=5.0, gt=0)
     max_reasks: int = Field(default=DEFAULT_MAX_REASKS, ge=0, le=10,
                             description="Unusable model answers re-asked (error fed back) before the item is rejected")
+
+    @field_validator("models")
+    @classmethod
+    def _called_roles_only(cls, models: RoleModels) -> RoleModels:
+        return only_roles(models, TRANSLATE_ROLES, "translate")
 
     def in_shard(self, item_id: str) -> bool:
         """Stable across processes (no Python hash randomisation)."""

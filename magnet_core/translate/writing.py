@@ -42,17 +42,23 @@ class TranslationFailed(Exception):
 
 
 def draft_turn(specs: list[FunctionSpec], session: BackendSession, context: ValueContext, rng: random.Random,
-               config: TranslateConfig) -> list[WrittenCall]:
+               config: TranslateConfig, asked: WrittenCall | None = None) -> list[WrittenCall]:
     """The turn's calls as the offline writer would make them, run on a scratch copy (the live session
-    and `context` untouched), so the second draft can use the first draft's real output."""
+    and `context` untouched), so the second draft can use the first draft's real output. `asked`: the
+    pending miss_param ask this turn does (its draft is the first call, as offline)."""
+    def first_or_new(position: int, spec: FunctionSpec, target: BackendSession, values: ValueContext, probe: bool):
+        if position == 0 and asked is not None and asked.call.name == spec.name and asked.accepted_by_probe is not False:
+            return asked
+        return write_call_offline(spec, target, values, rng, probe=probe)
+
     scratch = scratch_copy(session) if config.probe_values else None
     if scratch is None:
-        return [write_call_offline(spec, session, context, rng, probe=False) for spec in specs]
+        return [first_or_new(i, spec, session, context, False) for i, spec in enumerate(specs)]
     scratch_context = copy.deepcopy(context)
     drafts = []
     with CallExecutor(scratch, timeout_s=config.call_timeout_s) as executor:
-        for spec in specs:
-            draft = write_call_offline(spec, scratch, scratch_context, rng, probe=True)
+        for position, spec in enumerate(specs):
+            draft = first_or_new(position, spec, scratch, scratch_context, True)
             result = strict_outcome(executor.execute(draft.call))
             if result.ok:
                 scratch_context.add_output(result.output)
