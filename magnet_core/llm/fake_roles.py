@@ -46,17 +46,33 @@ class RoleMemory:
         self._queries: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def remember(self, query: str, calls: list[dict[str, Any]]) -> None:
+    def remember(self, query: str, context: str, calls: list[dict[str, Any]]) -> None:
         with self._lock:
-            self._queries[_key(query)] = calls
+            self._queries[_key(query, context)] = calls
 
-    def recall(self, query: str) -> list[dict[str, Any]] | None:
+    def recall(self, query: str, context: str) -> list[dict[str, Any]] | None:
         with self._lock:
-            return self._queries.get(_key(query))
+            return self._queries.get(_key(query, context))
 
 
-def _key(text: str) -> str:
-    return hashlib.sha256(text.strip().encode()).hexdigest()
+def _key(text: str, context: str) -> str:
+    """Two scenarios can word a query alike ("using the id from before"): the last tool output before the
+    query tells them apart, as it tells a model which id is meant."""
+    return hashlib.sha256(f"{text.strip()}\x00{context}".encode()).hexdigest()
+
+
+def _last_output(messages: list[dict[str, Any]]) -> str:
+    return next((content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "tool"), "")
+
+
+def _history_shown(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation the query writer was shown (JSON after "Conversation so far")."""
+    text = content_text(messages[-1].get("content")) if messages else ""
+    match = re.search(r"Conversation so far \(JSON messages\):\n(.*)\nWrite the next user message", text, re.DOTALL)
+    try:
+        return json.loads(match.group(1)) if match else []
+    except json.JSONDecodeError:
+        return []
 
 
 def recognise_role(messages: list[dict[str, Any]]) -> str:
@@ -116,7 +132,8 @@ def _query_writer(messages, offered, memory: RoleMemory) -> Answer:
                    for param, value in call.arguments.items()]
         asks.append(ask + (" " + ", ".join(clauses) if clauses else ""))
     query = "Please " + "; then ".join(asks) + "."
-    memory.remember(query, [{"name": c.name, "arguments": c.arguments} for c in calls])
+    memory.remember(query, _last_output(_history_shown(without_feedback(messages))),
+                    [{"name": c.name, "arguments": c.arguments} for c in calls])
     return Answer(content=json.dumps({"query": query}, ensure_ascii=False))
 
 
@@ -133,9 +150,18 @@ def _scrub(text: str, names: set[str]) -> str:
     return text
 
 
+def _recall(messages: list[dict[str, Any]], memory: RoleMemory) -> tuple[list[dict[str, Any]], str, list[dict[str, Any]] | None]:
+    """(this turn's messages, its query, the calls remembered for it in this conversation)."""
+    kept = without_feedback(messages)
+    users = [i for i, m in enumerate(kept) if m.get("role") == "user"]
+    if not users:
+        return [], "", None
+    query = content_text(kept[users[-1]].get("content"))
+    return kept[users[-1]:], query, memory.recall(query, _last_output(kept[: users[-1]]))
+
+
 def _call_writer(messages, offered, memory: RoleMemory) -> Answer:
-    turn = _real_turn(messages)
-    calls = memory.recall(content_text(turn[0].get("content"))) if turn else None
+    turn, _, calls = _recall(messages, memory)
     made = _made(turn)
     if not calls or made >= len(calls) or calls[made]["name"] not in offered:
         return Answer(content="DONE")
@@ -146,9 +172,8 @@ def _call_writer(messages, offered, memory: RoleMemory) -> Answer:
 def _student(messages, offered, memory: RoleMemory) -> Answer:
     """Follows the remembered calls with mistakes: a third right, a third skipping the last call, a third
     refusing (by the query's hash), so the error judge has something to find."""
-    turn = _real_turn(messages)
-    query = content_text(turn[0].get("content")) if turn else ""
-    calls = [c for c in (memory.recall(query) or []) if c["name"] in offered]
+    turn, query, remembered = _recall(messages, memory)
+    calls = [c for c in (remembered or []) if c["name"] in offered]
     style = int(hashlib.sha256(query.encode()).hexdigest(), 16) % 3
     if style == 1 and len(calls) >= 2:
         calls = calls[:-1]
