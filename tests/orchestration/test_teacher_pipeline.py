@@ -27,11 +27,11 @@ PRICE_IN, PRICE_OUT = 1.0, 2.0  # USD per 1M tokens, as `teacher_model` prices t
 
 
 def _config(make_config, teacher, server, tmp_path: Path):
-    """One `teacher` alias: every model-backed role of every configured stage uses it."""
+    """One `teacher` alias: every model-backed role of every configured stage uses it (graph judge included)."""
     model = teacher(server, max_retries=1).model_dump()
     distill = {"pairs_per_scenario": 1, "mined_per_scenario": 1}
     single = {"single": 1, "parallel": 1, "multiple": 1, "irrelevance": 1}
-    return make_config(tmp_path, max_plans=PLANS, shard_size=5, models={"teacher": model},
+    return make_config(tmp_path, max_plans=PLANS, shard_size=5, models={"teacher": model}, graph={"judge": "llm"},
                        distill=distill, single_turn=single, pool={"kind": "bfcl", "source": CLASSES})
 
 
@@ -64,7 +64,7 @@ def test_every_role_on_a_scripted_teacher_end_to_end(prefect_harness, tmp_path, 
     assert rejects.empty or rejects["reason"].map(bool).all()
 
     # every role was played over HTTP, and bad answers were re-asked rather than fatal
-    assert {"query_writer", "call_writer", "teacher", "student", "error_judge"} <= set(stats["by_role"])
+    assert {"dependency_judge", "query_writer", "call_writer", "teacher", "student", "error_judge"} <= set(stats["by_role"])
     if bad_rate:
         assert sum(stats["by_bad_answer"].values()) > 0
 
