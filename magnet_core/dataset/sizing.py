@@ -50,7 +50,7 @@ class Request(BaseModel):
 
 
 def _ask(wanted: int, per_unit: float, margin: float) -> int:
-    return 0 if wanted <= 0 else math.ceil(wanted * (1.0 + margin) / max(per_unit, MIN_YIELD))
+    return 0 if wanted <= 0 else math.ceil(wanted * (1.0 + margin) / max(per_unit, MIN_YIELD) - 1e-9)  # no float dust
 
 
 def request_for(sft: dict[str, int], pref: dict[str, int], yields: Yields, margin: float) -> Request:
