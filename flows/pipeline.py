@@ -24,6 +24,7 @@ from flows.sizing import SizingState
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters
 from magnet_core.dataset.sizing import available_counts
 from tasks.dataset_tasks import assemble_task, collect_samples
+from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
     distill_shard_task,
@@ -58,13 +59,13 @@ def _task_cost_rows(stage: str, outputs: list[Any], state_names: list[str]) -> l
     return rows
 
 
-def _synthesize(config: PipelineConfig, pool: Any, plans: Any, single_configs: list[Any], distill_too: bool, runner: Any,
+def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, single_configs: list[Any], distill_too: bool, runner: Any,
                 workspace: Workspace, summary: dict[str, Any], task_rows: list[dict[str, Any]],
                 suffix: str) -> tuple[list[Any], list[Any]]:
     """One round: translate the plans (if any), distill them, and generate the single-turn shards."""
     translated: list[Any] = []
     if plans is not None:
-        params, labels = shard_parameters(plans.ref, config.shard_size, pool=pool, config=config.translate,
+        params, labels = shard_parameters(plans.ref, config.shard_size, pool=pool, config=stages.translate,
                                           llm=config.llm, workspace=workspace)
         progress = run_shards("translate" + suffix, translate_shard_task, runner, workspace, params, labels)
         translated = progress.results
@@ -73,7 +74,7 @@ def _synthesize(config: PipelineConfig, pool: Any, plans: Any, single_configs: l
     distilled: list[Any] = []
     if distill_too:
         for stage, task, params in (
-            ("distill", distill_shard_task, [{"translated": out, "config": config.distill} for out in translated]),
+            ("distill", distill_shard_task, [{"translated": out, "config": stages.distill} for out in translated]),
             ("single_turn", single_turn_task, [{"config": c} for c in single_configs]),
         ):
             if not params:
@@ -87,7 +88,7 @@ def _synthesize(config: PipelineConfig, pool: Any, plans: Any, single_configs: l
     return translated, distilled
 
 
-def _top_up_rounds(config: PipelineConfig, sizes: SizingState, pool: Any, graph: Any, runner: Any, workspace: Workspace,
+def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool: Any, graph: Any, runner: Any, workspace: Workspace,
                    summary: dict[str, Any], task_rows: list[dict[str, Any]], translated: list[Any],
                    distilled: list[Any]) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
@@ -103,7 +104,7 @@ def _top_up_rounds(config: PipelineConfig, sizes: SizingState, pool: Any, graph:
             plans, state = run_single(plans_task, pool=pool, graph=graph, config=plans_config, workspace=workspace)
             summary["stages"].append(_stage_row("plans" + suffix, [plans], [state]))
             sizes.note_paths(plans.summary)
-        more_translated, more_distilled = _synthesize(config, pool, plans, single_configs, True, runner, workspace,
+        more_translated, more_distilled = _synthesize(config, stages, pool, plans, single_configs, True, runner, workspace,
                                                       summary, task_rows, suffix)
         translated, distilled = translated + more_translated, distilled + more_distilled
 
@@ -120,14 +121,16 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     summary: dict[str, Any] = {"run_id": run_id, "until": until, "offline": config.offline, "status": "Running",
                                "ledger_dir": str(workspace.ledger_dir), "stages": [], "skipped": []}
     task_rows: list[dict[str, Any]] = []
+    stages = config.resolved  # stage configs with their role slots filled from `models:`/`roles:`
+    summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
             pool = pool_task(config.pool)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
-                graph, state = run_single(graph_task, pool=pool, config=config.graph, workspace=workspace)
+                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace)
                 summary["stages"].append(_stage_row("graph", [graph], [state]))
-            sizes = SizingState(config)
+            sizes = SizingState(config, stages.single_turn)
             if "plans" in wanted:
                 plans, state = run_single(plans_task, pool=pool, graph=graph, config=sizes.plans_config(), workspace=workspace)
                 summary["stages"].append(_stage_row("plans", [plans], [state]))
@@ -136,10 +139,10 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             translated: list[Any] = []
             distilled: list[Any] = []
             if "translate" in wanted:
-                translated, distilled = _synthesize(config, pool, plans, single_configs, "distill" in wanted, runner,
+                translated, distilled = _synthesize(config, stages, pool, plans, single_configs, "distill" in wanted, runner,
                                                     workspace, summary, task_rows, "")
             if "distill" in wanted:
-                translated, distilled = _top_up_rounds(config, sizes, pool, graph, runner, workspace, summary, task_rows,
+                translated, distilled = _top_up_rounds(config, stages, sizes, pool, graph, runner, workspace, summary, task_rows,
                                                        translated, distilled)
                 summary["sizing"] = sizes.report()
             summary["skipped"] = sorted(wanted & UNWIRED)

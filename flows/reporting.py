@@ -21,6 +21,9 @@ LEDGER_COLUMNS = ("model", "role", "stage", "status", "cached", "prompt_tokens",
 def read_ledger(ledger_dir: Path):
     import pandas as pd
 
+    from magnet_core.llm.ledger import consolidate
+
+    consolidate(ledger_dir)  # journals of killed shards become parts: their spending is reported too
     parts = sorted(Path(ledger_dir).glob("*.parquet"))
     if not parts:
         return pd.DataFrame({column: [] for column in LEDGER_COLUMNS})

@@ -17,8 +17,10 @@ from magnet_core.graph.stage import PlanStageConfig
 
 
 class SizingState:
-    def __init__(self, config: PipelineConfig):
+    def __init__(self, config: PipelineConfig, single_turn: SingleTurnConfig):
+        """`single_turn`: the stage config with its model slots filled (what the tasks run)."""
         self.config = config
+        self.single_turn = single_turn
         self.target = config.target
         self.margin = self.target.margin if self.target else 0.15
         self.rounds_left = self.target.top_up_rounds if self.target else 1
@@ -54,7 +56,7 @@ class SizingState:
         request = self.first
         if request is None:  # no target: enough of the rest for the ratio mixture to keep every multi-turn row
             y = sizing.PRIOR_YIELDS
-            base = self.config.single_turn
+            base = self.single_turn
             sft = sizing.implied_counts(self.config.assemble.mixture, paths_made * y.multi_turn_per_path)
             pref_mix = self.config.assemble.preference_mixture
             pref = sizing.implied_counts(pref_mix, paths_made * y.multi_turn_pairs_per_path) if pref_mix else {}
@@ -72,7 +74,7 @@ class SizingState:
         for kind in sizing.KINDS:
             if request.samples.get(kind, 0) > 0:
                 update = {k: (request.samples[kind] if k == kind else 0) for k in sizing.KINDS}
-                shards.append(self.config.single_turn.model_copy(update={
+                shards.append(self.single_turn.model_copy(update={
                     **update, "start": self.asked.samples.get(kind, 0), "pairs": {kind: request.pairs.get(kind, 0)}}))
         self.rounds.append({"round": len(self.rounds) + 1, "basis": basis, **request.model_dump()})
         self.asked = sizing.merged(self.asked, request)
@@ -87,7 +89,7 @@ class SizingState:
             self.wanted = (sizing.implied_counts(self.config.assemble.mixture, mt),
                            sizing.implied_counts(pref_mix, pref_available.get("multi_turn", 0)) if pref_mix else {})
             for kind in sizing.KINDS:  # kinds the user switched off stay off
-                if getattr(self.config.single_turn, kind) == 0:
+                if getattr(self.single_turn, kind) == 0:
                     self.wanted[0].pop(kind, None)
                     self.wanted[1].pop(kind, None)
         if self.rounds_left <= 0:
