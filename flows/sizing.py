@@ -16,6 +16,9 @@ from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.graph.stage import PlanStageConfig
 
 
+SINGLE_TURN_CHUNK = 256  # samples per single-turn task: a sample depends only on (seed, kind, index)
+
+
 class SizingState:
     def __init__(self, config: PipelineConfig, single_turn: SingleTurnConfig):
         """`single_turn`: the stage config with its model slots filled (what the tasks run)."""
@@ -72,10 +75,13 @@ class SizingState:
     def _record(self, request: sizing.Request, basis: str) -> list[SingleTurnConfig]:
         shards = []
         for kind in sizing.KINDS:
-            if request.samples.get(kind, 0) > 0:
-                update = {k: (request.samples[kind] if k == kind else 0) for k in sizing.KINDS}
+            first, count = self.asked.samples.get(kind, 0), request.samples.get(kind, 0)
+            pairs_end = first + request.pairs.get(kind, 0)  # pairs come from the round's first samples
+            for start in range(first, first + count, SINGLE_TURN_CHUNK):
+                size = min(SINGLE_TURN_CHUNK, first + count - start)
                 shards.append(self.single_turn.model_copy(update={
-                    **update, "start": self.asked.samples.get(kind, 0), "pairs": {kind: request.pairs.get(kind, 0)}}))
+                    **{k: (size if k == kind else 0) for k in sizing.KINDS}, "start": start,
+                    "pairs": {kind: max(0, min(size, pairs_end - start))}}))
         self.rounds.append({"round": len(self.rounds) + 1, "basis": basis, **request.model_dump()})
         self.asked = sizing.merged(self.asked, request)
         return shards
