@@ -32,6 +32,7 @@ class SizingState:
         self.notes: dict[str, str] = {}
         self.wanted: tuple[dict[str, int], dict[str, int]] = ({}, {})
         self.available: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        self.measures: list[sizing.Measure] = []
         self.plans_used = 0
         self.first = self._first_request()
 
@@ -100,7 +101,10 @@ class SizingState:
                     self.wanted[1].pop(kind, None)
         if self.rounds_left <= 0:
             return None
-        request, notes = sizing.top_up(*self.wanted, sft_available, pref_available, self.asked, self.margin)
+        now = sizing.Measure(sft=sft_available, pref=pref_available, asked=self.asked)
+        earlier = self.measures[-1] if self.measures else None
+        self.measures.append(now)
+        request, notes = sizing.top_up(*self.wanted, now, self.margin, earlier)
         self.notes.update(notes)
         if request.empty:
             return None

@@ -57,7 +57,8 @@ def test_a_size_the_pool_cannot_meet_ends_with_a_shortfall_report(prefect_harnes
 def test_rounds_split_single_turn_into_chunks_that_continue_where_the_last_round_stopped(tmp_path, make_config):
     from flows.sizing import SINGLE_TURN_CHUNK, SizingState
 
-    config = make_config(tmp_path, target={"sft_counts": {"single": 2 * SINGLE_TURN_CHUNK}, "preference_counts": {"single": 300}})
+    config = make_config(tmp_path, target={"sft_counts": {"single": 2 * SINGLE_TURN_CHUNK}, "preference_counts": {"single": 300},
+                                           "top_up_rounds": 1})
     sizes = SizingState(config, config.single_turn)
     first = sizes.round_one(paths_made=1)
     asked = sizes.asked.samples["single"]
@@ -66,4 +67,4 @@ def test_rounds_split_single_turn_into_chunks_that_continue_where_the_last_round
     assert all(c.parallel == c.multiple == c.irrelevance == 0 for c in first)
     _, more = sizes.top_up({"single": 100}, {"single": 50})
     assert more[0].start == asked and sizes.asked.samples["single"] > asked
-    assert sizes.top_up({"single": 100}, {"single": 50}) is None  # one top-up round by default
+    assert sizes.top_up({"single": 100}, {"single": 50}) is None  # no round left
