@@ -150,7 +150,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             assemble_config = sizes.assemble_config().model_copy(update={"root": workspace.dataset_root_path})
             dataset, _ = run_single(assemble_task, outputs=translated + distilled, config=assemble_config, workspace=workspace)
             summary.update(dataset_path=dataset.ref.path, card_path=dataset.card_path, dataset_version=dataset.version_id,
-                           dataset_counts=dataset.counts,
+                           dataset_counts=dataset.counts, multi_turn_shape=dataset.multi_turn_shape,
                            dataset_mixture={"sft": dataset.mixture, "preference": dataset.preference_mixture})
         if config.training is not None and "train_sft" in wanted:
             base, _ = run_single(base_model_task, settings=config.training, workspace=workspace)

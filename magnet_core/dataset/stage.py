@@ -15,11 +15,13 @@ from magnet_core.dataset.bfcl_export import export_bfcl
 from magnet_core.dataset.card import render_card
 from magnet_core.dataset.config import CATEGORIES, AssembleConfig, DatasetVersion, MixtureRow
 from magnet_core.dataset.dedup import deduplicate
+from magnet_core.dataset.miss_func_rendering import DESCRIPTIONS as RENDERING_DESCRIPTIONS
+from magnet_core.dataset.miss_func_rendering import render_pair, render_trajectory
 from magnet_core.dataset.mixture import apply_mixture, category_of
 from magnet_core.dataset.parquet_io import MANIFEST, atomic_version_dir, is_version_dir, read_manifest, write_json, write_table
 from magnet_core.dataset.plots import write_plots
 from magnet_core.dataset.rows import preference_row, reject_row, sample_payload, sft_row
-from magnet_core.dataset.stats import dataset_stats
+from magnet_core.dataset.stats import dataset_stats, multi_turn_shape
 from magnet_core.dataset.text import content_hash, sample_id
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 
@@ -82,6 +84,7 @@ def version_from_manifest(path: Path, manifest: dict[str, Any], reused: bool) ->
         mixture=tuple(MixtureRow(**row) for row in manifest["mixture"]),
         preference_mixture=tuple(MixtureRow(**row) for row in manifest.get("preference_mixture") or ()),
         rejects_by_reason=manifest["rejects_by_reason"],
+        multi_turn_shape=multi_turn_shape(manifest["stats"]),
     )
 
 
@@ -104,6 +107,8 @@ def assemble_dataset(
     if is_version_dir(final):
         return version_from_manifest(final, read_manifest(final), reused=True)
 
+    trajectories = [render_trajectory(t, config.miss_func_rendering) for t in trajectories]
+    pairs = [render_pair(p, config.miss_func_rendering) for p in pairs]
     kept_t, new_rejects = _validated(trajectories, sft_row)
     kept_p, pair_rejects = _validated(pairs, preference_row)
     new_rejects += pair_rejects
@@ -166,6 +171,8 @@ def assemble_dataset(
                 "bfcl_index": index_info,
             },
             "stats": dataset_stats(kept_t, kept_p),
+            "miss_func_rendering": {"mode": config.miss_func_rendering, "description": RENDERING_DESCRIPTIONS[config.miss_func_rendering],
+                                    "samples": sum(1 for row in kept_rows if row.metadata.get("miss_func_rendering"))},
             "files": files,
             "plots": plots,
         }
