@@ -92,7 +92,7 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
                    summary: dict[str, Any], task_rows: list[dict[str, Any]], translated: list[Any],
                    distilled: list[Any]) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
-    while True:
+    while sizes.rounds_left > 0:  # measuring reads every sample once: only when another round could follow
         sft_available, pref_available = available_counts(*collect_samples(translated + distilled)[:2], config.assemble.dedup)
         extra = sizes.top_up(sft_available, pref_available)
         if extra is None:
@@ -107,6 +107,7 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
         more_translated, more_distilled = _synthesize(config, stages, pool, plans, single_configs, True, runner, workspace,
                                                       summary, task_rows, suffix)
         translated, distilled = translated + more_translated, distilled + more_distilled
+    return translated, distilled
 
 
 def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str, Any] | Any:

@@ -131,5 +131,5 @@ class SizingState:
         sft, pref = self.wanted
         return {"mode": "target" if self.target else "implied by plans.max_plans", "rounds": self.rounds,
                 "wanted": {"sft": sft, "preference": pref},
-                "available_measured": {"sft": self.available[0], "preference": self.available[1]},
+                "available_at_last_measure": {"sft": self.available[0], "preference": self.available[1]},
                 "notes": self.notes}
