@@ -126,10 +126,11 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
-            pool = pool_task(config.pool)
+            pool = pool_task(config.pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
-                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace)
+                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
+                                          **({"judge": stages.judge, "llm": config.llm} if stages.judge else {}))
                 summary["stages"].append(_stage_row("graph", [graph], [state]))
             sizes = SizingState(config, stages.single_turn)
             if "plans" in wanted:

@@ -27,6 +27,9 @@ from magnet_core.domain import PreferencePair, Reject, Trajectory
 
 STAGE = "assemble"
 FORMAT_VERSION = 1
+# Accounting, not data: what a row cost depends on the cache (a hit costs 0) and on prices, so it never
+# enters the rows or the version id; spending lives in the LLM ledger.
+ACCOUNTING_KEYS = ("cost_usd", "rejected_cost_usd")
 WriteHook = Callable[[str], None]
 
 
@@ -58,6 +61,13 @@ def _bfcl_fingerprint(config: AssembleConfig) -> str | None:
     from magnet_core.dataset.bfcl_index import bfcl_data_dir, data_fingerprint
 
     return data_fingerprint(bfcl_data_dir())
+
+
+def without_accounting(sample):
+    """The sample without cost fields, so the version depends only on the data (see ACCOUNTING_KEYS)."""
+    if not any(key in sample.metadata for key in ACCOUNTING_KEYS):
+        return sample
+    return sample.model_copy(update={"metadata": {k: v for k, v in sample.metadata.items() if k not in ACCOUNTING_KEYS}})
 
 
 def version_id_for(trajectories: Sequence[Trajectory], pairs: Sequence[PreferencePair], rejects: Sequence[Reject], config: AssembleConfig) -> str:
@@ -102,6 +112,8 @@ def assemble_dataset(
 ) -> DatasetVersion:
     """`on_write_step(name)` is called after each part is written inside the temporary directory
     (tests use it to simulate a crash mid-write)."""
+    trajectories = [without_accounting(t) for t in trajectories]
+    pairs = [without_accounting(p) for p in pairs]
     version_id = version_id_for(trajectories, pairs, rejects, config)
     final = Path(config.root) / version_id
     if is_version_dir(final):

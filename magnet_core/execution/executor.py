@@ -36,6 +36,7 @@ class CallExecutor:
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self.session.close()
 
     def __enter__(self) -> "CallExecutor":
         return self
@@ -61,6 +62,9 @@ class CallExecutor:
             self.poisoned = f"{call.name} exceeded {self.timeout_s:.1f}s; session state is unknown"
             return _failed(call, CallErrorKind.TIMEOUT, self.poisoned, time.perf_counter() - started)
         except Exception as error:  # noqa: BLE001 - backend code is untrusted; every failure becomes a record
+            kind = getattr(error, "error_kind", None)  # backends that know the category (MCP: timeout, oversize) say so
+            if isinstance(kind, CallErrorKind):
+                return _failed(call, kind, str(error), time.perf_counter() - started)
             return _failed(call, CallErrorKind.EXCEPTION, f"{type(error).__name__}: {error}", time.perf_counter() - started)
         elapsed = time.perf_counter() - started
         try:

@@ -80,7 +80,8 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
         return Reject(stage=STAGE, item_id=scenario_id, reason="invalid_plan", detail=detail, payload={"plan_id": plan.plan_id})
     rng = random.Random(f"{config.seed}:{plan.plan_id}")
     classes = sorted({pool.spec(name).tool_class for name in session_names if pool.spec(name).tool_class})
-    initial_state = initial_state_for(classes, hash_seed(config.seed, plan.plan_id)) if pool.kind == "bfcl" else {}
+    state_seed = hash_seed(config.seed, plan.plan_id)
+    initial_state = initial_state_for(classes, state_seed) if pool.kind == "bfcl" else pool.scenario_state(classes, state_seed)
     scenario = Scenario(scenario_id=scenario_id, plan=plan, pool=pool.name, initial_state=initial_state, seed=config.seed)
     session = pool.new_session(session_names, initial_state)
     context = ValueContext()
