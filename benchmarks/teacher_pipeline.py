@@ -88,7 +88,7 @@ def pipeline_config(root: Path, url: str, args: argparse.Namespace):
         "models": {"teacher": model},  # one alias: every role of every configured stage
         "translate": {"max_concurrency": args.concurrency},
         "distill": {"pairs_per_scenario": 1, "mined_per_scenario": 1, "max_concurrency": args.concurrency},
-        "single_turn": {"single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1},
+        "single_turn": {"single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1, "max_concurrency": args.concurrency},
         "assemble": {"root": str(root / "data"), "plots": False},
     })
 
