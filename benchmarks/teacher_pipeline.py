@@ -12,7 +12,7 @@ last answer), so orchestration between stages is not charged to the teacher call
 whole flow. Target: pipeline calls/s >= 0.8 x the bare loop over the same requests (litellm's own cost
 of large tool payloads is then charged to both sides; the tiny-prompt ratio is printed too).
 
-    python benchmarks/teacher_pipeline.py [--plans 40] [--concurrency 16] [--latency-ms 200]
+    python benchmarks/teacher_pipeline.py [--plans 80] [--concurrency 16] [--latency-ms 200]
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def warm_up(root: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plans", type=int, default=40, help="paths turned into plans (each gives P and P')")
+    parser.add_argument("--plans", type=int, default=80, help="paths turned into plans (each gives P and P')")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--bare-calls", type=int, default=800, help="calls of each bare-loop segment")
