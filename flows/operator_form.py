@@ -1,0 +1,137 @@
+"""The run form an operator fills in the Prefect UI: a few flat, labelled choices, mapped onto a PipelineConfig.
+
+The deployments people trigger (nightly, on-demand) take these parameters instead of the whole nested
+config: which teacher, which pool, how big a dataset, how much money, train or not, evaluate or not,
+and a config file for everything else. `OperatorForm` is the one definition (titles, descriptions,
+bounds, order); the flow's parameters are generated from it so that the UI form and the validation
+cannot drift apart. No field is nullable: empty text or 0 means "not set", so no field renders as an
+"Optional" choice. Power users keep the full config: the `magnet-pipeline` flow (deployment `advanced`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from prefect import flow
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
+
+from flows.configs import PipelineConfig
+
+
+class OperatorForm(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    teacher: str = Field("", title="Teacher model", description=(
+        "The LLM behind every synthesis role: a litellm model string (e.g. openai/gpt-4o-mini) or a model alias "
+        "from the config file. Its API key comes from the worker's environment. Empty = offline roles: no API key, "
+        "template text, and the dataset is labelled offline."))
+    pool: str = Field("bfcl", title="Function pool", description=(
+        "bfcl = BFCL's executable multi-turn APIs; a path to an OpenAI-tools .json/.jsonl file; or module[:Class] "
+        "of a Python pool. Paths are relative to the project directory on the worker."))
+    dataset_size: int = Field(20, ge=1, le=100_000, title="Dataset size (multi-turn plans)", description=(
+        "How many multi-turn plans to sample; each becomes up to two conversations (the plan P and its variant "
+        "P'), plus single-turn and irrelevance samples in the paper's mixture."))
+    budget_usd: float = Field(0.0, ge=0, title="Budget (USD)", description=(
+        "Spending cap for teacher calls in this run; 0 = no cap. Reaching it ends the run Failed; a re-run with "
+        "a higher budget resumes from the finished shards."))
+    train: bool = Field(True, title="Train (SFT, then mDPO)", description=(
+        "Fine-tune on the new dataset. Where and how comes from the config file's `training` section (a GPU "
+        "deployment, a recipe); by default a tiny-model smoke run on this worker's CPU."))
+    evaluate: bool = Field(False, title="Evaluate on BFCL multi-turn", description=(
+        "Score the trained checkpoint on BFCL's multi-turn categories (needs Train)."))
+    config_file: str = Field("", title="Config file (everything else)", description=(
+        "A YAML/JSON PipelineConfig on the worker, relative to the project directory, for every other setting; "
+        "the fields above override it. Empty = the defaults."))
+
+
+def form_parameter(name: str) -> Any:
+    """A flow parameter default carrying the form field's title, description and bounds into the UI schema."""
+    field: FieldInfo = OperatorForm.model_fields[name]
+    extra: dict[str, Any] = {"title": field.title}
+    for meta in field.metadata:
+        for attribute, key in (("ge", "minimum"), ("le", "maximum")):
+            if getattr(meta, attribute, None) is not None:
+                extra[key] = getattr(meta, attribute)
+    return Field(field.default, description=field.description, json_schema_extra=extra)
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    if not path:
+        return {}
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"config file {path!r} not found (relative paths start at {Path.cwd()})")
+    raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a pipeline config is a YAML/JSON mapping")
+    return raw
+
+
+def pool_settings(pool: str) -> dict[str, Any]:
+    if pool in ("", "bfcl"):
+        return {"kind": "bfcl"}
+    if pool.endswith((".json", ".jsonl")):
+        return {"kind": "openai-json", "source": pool}
+    return {"kind": "python", "source": pool}
+
+
+TEACHER_SLOTS = {"translate": ("query_writer", "call_writer", "simulator"),
+                 "distill": ("teacher", "negative_sampler", "error_judge"),
+                 "single_turn": ("teacher",)}
+
+
+def apply_teacher(raw: dict[str, Any], teacher: str) -> None:
+    """Put the teacher in every role slot (an alias names an entry of the file's `models:` mapping).
+
+    The one place to change when the pipeline config gains a top-level model registry and role map."""
+    if not teacher:
+        return
+    registry = raw.pop("models", None) or {}
+    model = registry.get(teacher, {"model": teacher})
+    for stage, roles in TEACHER_SLOTS.items():
+        section = raw.setdefault(stage, {})
+        section["models"] = {**section.get("models", {}), **{role: model for role in roles}}
+
+
+def apply_size(raw: dict[str, Any], dataset_size: int) -> None:
+    """Dataset size -> the number of plans sampled (the stage that decides how many conversations exist)."""
+    raw["plans"] = {**raw.get("plans", {}), "max_plans": dataset_size}
+
+
+def to_pipeline_config(form: OperatorForm) -> PipelineConfig:
+    raw = read_config_file(form.config_file)
+    apply_teacher(raw, form.teacher)
+    apply_size(raw, form.dataset_size)
+    raw["pool"] = {**raw.get("pool", {}), **pool_settings(form.pool)}
+    raw["llm"] = {**raw.get("llm", {}), "max_cost_usd": form.budget_usd or None}
+    if not form.train:
+        raw["training"] = None
+    elif raw.get("training", {}) is None:
+        raw["training"] = {}
+    if form.evaluate and not form.train:
+        raise ValueError("Evaluate needs Train: there is no checkpoint to evaluate")
+    raw["evaluation"] = (raw.get("evaluation") or {}) if form.evaluate else None
+    return PipelineConfig.model_validate(raw)
+
+
+@flow(name="magnet-factory", description="Synthesise a Magnet dataset (and train on it) from a short form.")
+def factory_flow(
+    teacher: str = form_parameter("teacher"),
+    pool: str = form_parameter("pool"),
+    dataset_size: int = form_parameter("dataset_size"),
+    budget_usd: float = form_parameter("budget_usd"),
+    train: bool = form_parameter("train"),
+    evaluate: bool = form_parameter("evaluate"),
+    config_file: str = form_parameter("config_file"),
+) -> Any:
+    from flows.pipeline import run_pipeline
+
+    form = OperatorForm(teacher=teacher, pool=pool, dataset_size=dataset_size, budget_usd=budget_usd, train=train,
+                        evaluate=evaluate, config_file=config_file)
+    config = to_pipeline_config(form)
+    if config.training is None:
+        return run_pipeline(config, until="assemble")
+    return run_pipeline(config, until="evaluate" if config.evaluation is not None else "train_mdpo")
