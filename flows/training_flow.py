@@ -9,10 +9,10 @@ run directory: datasets, checkpoints and the workspace are on a filesystem both 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow
+from pydantic import BaseModel, ConfigDict
 
 from flows.steps import run_single
 from tasks.refs import ArtifactRef, atomic_write_bytes
@@ -22,8 +22,9 @@ from tasks.workspace import Workspace
 TRAINING_JSON = "training.json"
 
 
-@dataclass(frozen=True)
-class Trained:
+class Trained(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     sft: TrainOutput
     mdpo: TrainOutput | None
     base_model: str
