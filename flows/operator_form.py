@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from flows.configs import PipelineConfig
+from magnet_core.llm.registry import DEFAULT_ALIAS, single_model
 
 
 class OperatorForm(BaseModel):
@@ -78,26 +79,27 @@ def pool_settings(pool: str) -> dict[str, Any]:
     return {"kind": "python", "source": pool}
 
 
-TEACHER_SLOTS = {"translate": ("query_writer", "call_writer", "simulator"),
-                 "distill": ("teacher", "negative_sampler", "error_judge"),
-                 "single_turn": ("teacher",)}
-
-
 def apply_teacher(raw: dict[str, Any], teacher: str) -> None:
-    """Put the teacher in every role slot (an alias names an entry of the file's `models:` mapping).
+    """The form's teacher becomes the config's `teacher` alias, which every model-backed role defaults to.
 
-    The one place to change when the pipeline config gains a top-level model registry and role map."""
+    A name that is an alias of the file's `models:` registry takes that entry (and the roles mapped to
+    it follow); anything else is a litellm model string."""
     if not teacher:
         return
-    registry = raw.pop("models", None) or {}
-    model = registry.get(teacher, {"model": teacher})
-    for stage, roles in TEACHER_SLOTS.items():
-        section = raw.setdefault(stage, {})
-        section["models"] = {**section.get("models", {}), **{role: model for role in roles}}
+    models = dict(raw.get("models") or {})
+    if teacher in models:
+        entry = models.pop(teacher)
+        raw["roles"] = {role: DEFAULT_ALIAS if alias == teacher else alias
+                        for role, alias in (raw.get("roles") or {}).items()}
+    else:
+        entry = single_model(teacher)[DEFAULT_ALIAS]
+    raw["models"] = {**models, DEFAULT_ALIAS: entry}
 
 
 def apply_size(raw: dict[str, Any], dataset_size: int) -> None:
-    """Dataset size -> the number of plans sampled (the stage that decides how many conversations exist)."""
+    """Dataset size -> the number of plans sampled (the stage that decides how many conversations exist).
+
+    The one place to change once the pipeline derives its stage sizes from `target:` (sft_rows)."""
     raw["plans"] = {**raw.get("plans", {}), "max_plans": dataset_size}
 
 

@@ -25,6 +25,7 @@ from flows.runners import build_task_runner
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters
 from flows.training_flow import train
 from tasks.dataset_tasks import assemble_task
+from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
     distill_shard_task,
@@ -53,19 +54,21 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     summary: dict[str, Any] = {"run_id": run_id, "until": until, "offline": config.offline, "status": "Running",
                                "ledger_dir": str(workspace.ledger_dir), "stages": [], "skipped": []}
     task_rows: list[tuple[str, int, str, str, Any]] = []
+    stages = config.resolved  # stage configs with their role slots filled from `models:`/`roles:`
+    summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
             pool = pool_task(config.pool)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
-                graph, state = run_single(graph_task, pool=pool, config=config.graph, workspace=workspace)
+                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace)
                 summary["stages"].append(stage_row("graph", [graph], [state]))
             if "plans" in wanted:
                 plans, state = run_single(plans_task, pool=pool, graph=graph, config=config.plans, workspace=workspace)
                 summary["stages"].append(stage_row("plans", [plans], [state]))
             translated: list[Any] = []
             if "translate" in wanted:
-                params, labels = shard_parameters(plans.ref, config.shard_size, pool=pool, config=config.translate,
+                params, labels = shard_parameters(plans.ref, config.shard_size, pool=pool, config=stages.translate,
                                                   llm=config.llm, workspace=workspace)
                 progress = run_shards("translate", translate_shard_task, runner, workspace, params, labels)
                 translated = progress.results
@@ -74,8 +77,8 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             distilled: list[Any] = []
             if "distill" in wanted:
                 for stage, task, params in (
-                    ("distill", distill_shard_task, [{"translated": out, "config": config.distill} for out in translated]),
-                    ("single_turn", single_turn_task, [{"config": c} for c in single_turn_shards(config.single_turn)]),
+                    ("distill", distill_shard_task, [{"translated": out, "config": stages.distill} for out in translated]),
+                    ("single_turn", single_turn_task, [{"config": c} for c in single_turn_shards(stages.single_turn)]),
                 ):
                     params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace} for p in params]
                     labels = [f"{stage} shard {index}" for index in range(len(params))]

@@ -3,8 +3,9 @@
 The client's admission state is bound to an event loop and stages run `asyncio.run` per shard, so each
 shard task gets its own `LLMClient` (same on-disk response cache). The spending cap is per run, not per
 shard, so every client of the run in this process shares one `Budget`. Each client's call records are
-written as one Parquet part under the run's ledger directory: the factory's own ledger, complete even
-when Prefect's history is trimmed.
+appended to a journal as calls finish and written as one Parquet part at the end of the shard under the
+run's ledger directory: the factory's own ledger, complete even when Prefect's history is trimmed or a
+process is killed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from magnet_core.llm.budget import Budget
+from magnet_core.llm.ledger import Ledger
 from tasks.workspace import Workspace
 
 _BUDGETS: dict[tuple[str, float | None], Budget] = {}
@@ -88,18 +90,16 @@ def shard_client(llm: LLMSettings, workspace: Workspace, stage: str, key: str, n
     cache_dir = Path(llm.cache_dir) if llm.cache_dir else Path(workspace.root) / "llm-cache"
     client = LLMClient(cache_dir=cache_dir)
     client.budget = shared_budget(workspace.run_id, llm.max_cost_usd)
+    # one journal (then one part) per attempt: a retried shard keeps the records (and costs) of its failed try,
+    # and a killed one leaves its journal, so every call that finished is on record
+    client.ledger = Ledger(journal=workspace.ledger_dir / f"{key}-{uuid.uuid4().hex[:8]}.jsonl")
     holder = ShardClient(client)
     try:
         yield holder
     finally:
-        part = None
-        if client.ledger.records:
-            # one part per attempt: a retried shard keeps the records (and costs) of its failed try
-            part = workspace.ledger_dir / f"{key}-{uuid.uuid4().hex[:8]}.parquet"
-            temporary = part.with_suffix(".tmp")
-            client.write_ledger(temporary)
-            tag_ledger_part(temporary, attempt_tags())
-            temporary.replace(part)
+        part = client.ledger.close_journal()
+        if part is not None:
+            tag_ledger_part(part, attempt_tags())
         run = client.totals().run
         holder.usage = ShardUsage(
             calls=run.calls, cached_calls=run.cached_calls, failed_calls=run.failed_calls,

@@ -23,8 +23,10 @@ def register(app: typer.Typer) -> None:
 
 
 def load_config(path: Path | None, workdir: str | None, runner: str | None, dask_address: str | None,
-                no_train: bool):
+                no_train: bool, teacher: str | None = None, api_base: str | None = None,
+                api_key_env: str | None = None):
     from flows.configs import PipelineConfig
+    from magnet_core.llm.registry import single_model
 
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path else {}
     if not isinstance(raw, dict):
@@ -37,6 +39,10 @@ def load_config(path: Path | None, workdir: str | None, runner: str | None, dask
             raw["runner"]["dask_address"] = dask_address
     if no_train:
         raw["training"] = None
+    if teacher:  # the common case: one `teacher` alias, every model-backed role on it
+        raw["models"] = {**raw.get("models", {}), **single_model(teacher, api_base, api_key_env)}
+    elif api_base or api_key_env:
+        raise typer.BadParameter("--api-base and --api-key-env go with --teacher MODEL")
     return PipelineConfig.model_validate(raw)
 
 
@@ -46,12 +52,16 @@ def run(
     runner: str = typer.Option(None, "--runner", help="Shard task runner: thread (default) or dask."),
     dask_address: str = typer.Option(None, "--dask-address", help="tcp://host:port of a Dask scheduler."),
     no_train: bool = typer.Option(False, "--no-train", help="Stop after the dataset."),
+    teacher: str = typer.Option(None, "--teacher", help="litellm model string for every model-backed role "
+                                "(the `teacher` alias), e.g. openai/gpt-4o-mini or hosted_vllm/Qwen2.5-7B-Instruct."),
+    api_base: str = typer.Option(None, "--api-base", help="Base URL of the teacher's OpenAI-compatible server."),
+    api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the teacher's API key."),
 ) -> None:
     """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
     from pydantic import ValidationError
 
     try:
-        config = load_config(config_path, workdir, runner, dask_address, no_train)
+        config = load_config(config_path, workdir, runner, dask_address, no_train, teacher, api_base, api_key_env)
     except ValidationError as error:
         typer.echo(f"invalid pipeline config:\n{error}", err=True)
         raise typer.Exit(code=2) from None

@@ -19,6 +19,9 @@ def read_ledger(ledger_dir: Path):
     """Every part of one run's ledger as one frame (empty frame with the record columns when none)."""
     import pandas as pd
 
+    from magnet_core.llm.ledger import consolidate
+
+    consolidate(ledger_dir)  # journals of killed shards become parts: their spending is reported too
     parts = sorted(Path(ledger_dir).glob("*.parquet"))
     if not parts:
         return pd.DataFrame({column: [] for column in LEDGER_COLUMNS})
@@ -29,10 +32,10 @@ def spend_by_run(workdir: Path) -> list[dict[str, Any]]:
     """One row per run that made LLM calls, oldest first, with the running total across runs."""
     rows = []
     for ledger_dir in Path(workdir).glob("runs/*/ledger"):
+        frame = read_ledger(ledger_dir)
         parts = list(ledger_dir.glob("*.parquet"))
         if not parts:
             continue
-        frame = read_ledger(ledger_dir)
         last = max(part.stat().st_mtime for part in parts)
         rows.append({
             "run": ledger_dir.parent.name,

@@ -27,10 +27,10 @@ def test_the_form_is_flat_labelled_and_ordered():
 def test_teacher_size_budget_and_switches_map_onto_the_pipeline_config():
     config = to_pipeline_config(OperatorForm(teacher="openai/gpt-4o-mini", dataset_size=7, budget_usd=2.5,
                                              train=False))
-    for roles in (config.translate.models, config.distill.models):
-        assert {m["model"] for m in roles.model_dump(exclude_none=True).values()} == {"openai/gpt-4o-mini"}
-    assert config.translate.models.query_writer.model == "openai/gpt-4o-mini"
-    assert config.distill.models.teacher.model == config.single_turn.models.teacher.model == "openai/gpt-4o-mini"
+    stages = config.resolved
+    assert {m.model for m in stages.by_role.values()} == {"openai/gpt-4o-mini"}
+    assert {"query_writer", "call_writer", "teacher"} <= set(stages.by_role)
+    assert stages.translate.models.query_writer.model == stages.distill.models.teacher.model == "openai/gpt-4o-mini"
     assert config.plans.max_plans == 7 and config.llm.max_cost_usd == 2.5
     assert config.training is None and config.evaluation is None and not config.offline
 
@@ -45,10 +45,15 @@ def test_teacher_size_budget_and_switches_map_onto_the_pipeline_config():
 def test_the_config_file_holds_the_rest_and_an_alias_names_a_registry_model(tmp_path):
     path = tmp_path / "factory.yaml"
     path.write_text("models:\n  house: {model: hosted_vllm/qwen, api_base: 'http://gpu-box:8000/v1'}\n"
+                    "  small: {model: hosted_vllm/qwen-0.5b, api_base: 'http://gpu-box:8001/v1'}\n"
+                    "roles: {negative_sampler: small, error_judge: house}\n"
                     "shard_size: 3\ntraining: {sft_max_steps: 1, deployment: magnet-training/gpu}\n")
     config = to_pipeline_config(OperatorForm(teacher="house", config_file=str(path), dataset_size=4))
     assert config.shard_size == 3 and config.plans.max_plans == 4
-    assert config.translate.models.call_writer.api_base == "http://gpu-box:8000/v1"
+    stages = config.resolved
+    assert stages.translate.models.call_writer.api_base == "http://gpu-box:8000/v1"
+    assert stages.distill.models.error_judge.model == "hosted_vllm/qwen"
+    assert stages.distill.models.negative_sampler.model == "hosted_vllm/qwen-0.5b", "other aliases keep their roles"
     assert config.training.deployment == "magnet-training/gpu" and config.training.sft_max_steps == 1
     with pytest.raises(ValueError, match="not found"):
         to_pipeline_config(OperatorForm(config_file=str(tmp_path / "missing.yaml")))

@@ -38,7 +38,7 @@ def run_logs(flow_run_id: UUID, wanted: str, timeout_s: float = 30.0) -> list[tu
 def test_a_run_that_rejects_every_translated_item_is_failed_and_names_the_reasons(prefect_harness, tmp_path, fake_llm,
                                                                                   make_config, teacher, prefect_reads):
     config = make_config(tmp_path, max_plans=3, shard_size=2, min_keep_share=DEFAULT_KEEP_SHARE,
-                         translate={"models": {"query_writer": teacher(fake_llm).model_dump()}})
+                         models={"writer": teacher(fake_llm).model_dump()}, roles={"query_writer": "writer"})
     state = translate_flow(config=config, return_state=True)
     assert state.is_failed(), "echo answers are no queries: every translated item is rejected"
     assert "stage translate kept 0 of" in state.message and "query_writer_unparseable" in state.message
@@ -57,9 +57,9 @@ def test_a_run_that_rejects_every_translated_item_is_failed_and_names_the_reason
 
 def test_a_retried_task_costs_the_sum_of_its_attempts(prefect_harness, tmp_path, fake_llm, make_config, teacher,
                                                        prefect_reads):
-    fake_llm.server.configure(schedule=("server_error", "server_error"))  # two 500s: the first attempt fails
+    fake_llm.server.configure(schedule=(None, "server_error", "server_error"))  # preflight, then two 500s: the first attempt fails
     config = make_config(tmp_path, max_plans=3, shard_size=100,
-                         translate={"models": {"query_writer": teacher(fake_llm).model_dump()}})
+                         models={"writer": teacher(fake_llm).model_dump()}, roles={"query_writer": "writer"})
     state = translate_flow(config=config, return_state=True)
     assert state.is_completed(), state.message
     flow_run_id = state.state_details.flow_run_id
@@ -71,9 +71,10 @@ def test_a_retried_task_costs_the_sum_of_its_attempts(prefect_harness, tmp_path,
     assert row["attempts"] == task_run.run_count == 2, "Prefect retried the shard once"
     assert "AwaitingRetry" in prefect_reads.state_history(task_run.id)
 
-    ledger = pd.concat([pd.read_parquet(p) for p in tmp_path.glob("work/runs/*/ledger/*.parquet")])
-    assert set(ledger["task_run_id"]) == {str(task_run.id)} and set(ledger["attempt"]) == {1, 2}
-    assert row["calls"] == len(ledger) and (~ledger["cached"]).sum() == fake_llm.stats.chat_requests, \
+    everything = pd.concat([pd.read_parquet(p) for p in tmp_path.glob("work/runs/*/ledger/*.parquet")])
+    ledger = everything[everything["task_run_id"] == str(task_run.id)]  # the rest: the preflight probe
+    assert len(everything) - len(ledger) == 1 and set(ledger["attempt"]) == {1, 2}
+    assert row["calls"] == len(ledger) and (~everything["cached"]).sum() == fake_llm.stats.chat_requests, \
         "every call of both attempts: the retry's cache hits are calls too, costing nothing"
     assert row["failed_calls"] == 2 and row["calls"] > row["failed_calls"]
     assert abs(row["cost_usd"] - ledger["cost_usd"].sum()) < 1e-9 and row["cost_usd"] > 0

@@ -139,22 +139,22 @@ def test_deployment_triggered_through_the_api_runs_on_the_worker(real_server, tm
                                                                  teacher):
     http, env = real_server["http"], real_server["env"]
     deployed = subprocess.run([str(BIN / "magnet"), "deploy", "--project-dir", str(REPO), "--name", "translate",
-                               "--name", "nightly"], env=env, capture_output=True, text=True, timeout=300)
+                               "--name", "advanced"], env=env, capture_output=True, text=True, timeout=300)
     assert deployed.returncode == 0, deployed.stderr[-3000:]
     assert "registered magnet-translate/translate" in deployed.stdout
-    assert "registered magnet-pipeline/nightly" in deployed.stdout
+    assert "registered magnet-pipeline/advanced" in deployed.stdout
 
     pools = {pool["name"]: pool for pool in http.post("/work_pools/filter", json={}).json()}
     assert pools["magnet-cpu"]["type"] == "process" and pools["magnet-gpu"]["concurrency_limit"] == 1
-    nightly = http.get("/deployments/name/magnet-pipeline/nightly").json()
-    assert [s["schedule"]["cron"] for s in nightly["schedules"]] == ["0 2 * * *"]
+    advanced = http.get("/deployments/name/magnet-pipeline/advanced").json()
+    assert advanced["schedules"] == [] and "config" in advanced["parameter_openapi_schema"]["properties"]
     deployment = http.get("/deployments/name/magnet-translate/translate").json()
     assert deployment["work_pool_name"] == "magnet-cpu"
     assert "config" in deployment["parameter_openapi_schema"]["properties"], "the UI renders the config form"
 
-    fake_llm.server.configure(schedule=("server_error",))  # the first teacher call fails: an infrastructure error
+    fake_llm.server.configure(schedule=(None, "server_error"))  # preflight passes, the first stage call fails: an infrastructure error
     config = make_config(tmp_path, max_plans=3, shard_size=100,
-                         translate={"models": {"query_writer": teacher(fake_llm).model_dump()}})
+                         models={"writer": teacher(fake_llm).model_dump()}, roles={"query_writer": "writer"})
     worker_log = open(tmp_path / "worker.log", "wb")
     worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "magnet-cpu", "--type", "process"],
                               env=env, stdout=worker_log, stderr=subprocess.STDOUT, cwd=tmp_path)
