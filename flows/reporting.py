@@ -57,8 +57,7 @@ def task_cost_rows(ledger_dir: Path, shards: list[tuple[str, int, str, str, Any]
     """One row per shard task run `(stage, index, task_run_id, state, output)`: calls and cost over every
     attempt (from the ledger parts tagged with the task run), attempts as Prefect counted them."""
     frame = read_ledger(ledger_dir)
-    if "task_run_id" not in frame:
-        frame["task_run_id"] = ""
+    frame["task_run_id"] = frame["task_run_id"].fillna("") if "task_run_id" in frame else ""
     runs = task_runs_by_id([shard[2] for shard in shards])
     rows = []
     for stage, index, task_run_id, state, output in shards:
@@ -68,13 +67,18 @@ def task_cost_rows(ledger_dir: Path, shards: list[tuple[str, int, str, str, Any]
             "stage": stage, "shard": index, "task_run": run.name if run else "", "task_run_id": task_run_id,
             "state": state, "attempts": run.run_count if run else 0,
             "items_in": output.items_in if output else 0, "items_out": output.items_out if output else 0,
-            "rejects": output.rejects if output else 0,
-            "calls": int(len(calls)), "failed_calls": int((calls["status"] == "failed").sum()),
+            "rejects": output.rejects if output else 0, **_call_totals(calls)})
+    for stage, calls in frame[frame["task_run_id"] == ""].groupby("stage", sort=True):  # e.g. the preflight probes
+        rows.append({"stage": stage, "shard": None, "task_run": "(flow run)", "task_run_id": "", "state": "",
+                     "attempts": 0, "items_in": 0, "items_out": 0, "rejects": 0, **_call_totals(calls)})
+    return rows
+
+
+def _call_totals(calls) -> dict[str, Any]:
+    return {"calls": int(len(calls)), "failed_calls": int((calls["status"] == "failed").sum()),
             "client_retries": int(calls["retries"].sum()),
             "tokens": int(calls["prompt_tokens"].sum() + calls["completion_tokens"].sum()),
-            "cost_usd": round(float(calls["cost_usd"].sum()), 8),
-        })
-    return rows
+            "cost_usd": round(float(calls["cost_usd"].sum()), 8)}
 
 
 def publish_task_costs(rows: list[dict[str, Any]]) -> None:
