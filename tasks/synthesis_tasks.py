@@ -24,7 +24,7 @@ from tasks.retry_policy import raise_if_transient_rejects
 from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool
 from tasks.refs import ArtifactRef, read_model, read_verified, write_json, write_jsonl
 from tasks.shards import Shard, read_shard
-from tasks.task_log import log_shard, reason_counts
+from tasks.task_log import log_pool_issues, log_shard, reason_counts
 from tasks.workspace import Workspace
 
 STAGE_EXECUTIONS: dict[str, int] = {}  # per process: how many times each stage body really ran
@@ -38,7 +38,9 @@ def _executed(stage: str) -> None:
 def pool_task(settings: PoolSettings) -> PoolRef:
     """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file."""
     _executed("pool")
-    return describe_pool(settings)
+    described = describe_pool(settings)
+    log_pool_issues(described.name, described.issues)
+    return described
 
 
 @stage_task("graph")

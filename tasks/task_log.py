@@ -42,6 +42,26 @@ def log_shard(stage: str, items_in: int, items_out: int, reasons: dict[str, int]
         logger.info("%s: %d in, %d out, no rejects", stage, items_in, items_out)
 
 
+def log_dataset(version_id: str, counts: dict[str, int], rejects: dict[str, int], offline: bool) -> None:
+    """The assembled version in one line; a WARNING when it holds no SFT rows (nothing to train on)."""
+    from prefect.logging import get_run_logger
+
+    logger = get_run_logger()
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    label = " [offline]" if offline else ""
+    logger.info("dataset %s%s: %s; rejects by reason: %s", version_id, label, shown, format_reasons(rejects) or "none")
+    if not counts.get("sft"):
+        logger.warning("dataset %s has no SFT rows: every item was rejected or filtered", version_id)
+
+
+def log_pool_issues(name: str, issues: tuple[str, ...]) -> None:
+    if issues:
+        from prefect.logging import get_run_logger
+
+        get_run_logger().warning("pool %s: %d entr%s skipped: %s", name, len(issues), "y" if len(issues) == 1 else "ies",
+                                 "; ".join(issues[:5]) + (" ..." if len(issues) > 5 else ""))
+
+
 class _RunLogForwarder(logging.Handler):
     def __init__(self, run_logger: logging.LoggerAdapter) -> None:
         super().__init__(level=logging.INFO)

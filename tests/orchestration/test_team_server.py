@@ -116,7 +116,8 @@ def test_the_pipeline_hands_training_to_the_gpu_pool(team_server, tmp_path):
     http, env = team_server["http"], team_server["env"]
     assert "registered magnet-training/gpu" in deploy(env, "gpu")
     config = write_config(tmp_path / "gpu.yaml", tmp_path, training={
-        "deployment": "magnet-training/gpu", "sft_max_steps": 1, "mdpo_max_steps": 1, "max_length": 1024})
+        "deployment": "magnet-training/gpu", "sft_max_steps": 1, "mdpo_max_steps": 1,
+        "max_length": 8192})  # BFCL tool schemas are long in the tiny model's tokens
     on_demand = http.get("/deployments/name/magnet-factory/on-demand").json()
     with worker(env, "magnet-gpu", tmp_path / "gpu-worker.log"):
         created = http.post(f"/deployments/{on_demand['id']}/create_flow_run",
