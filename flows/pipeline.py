@@ -58,10 +58,11 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
-            pool = pool_task(config.pool)
+            pool = pool_task(config.pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
-                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace)
+                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
+                                          **({"judge": stages.judge, "llm": config.llm} if stages.judge else {}))
                 summary["stages"].append(stage_row("graph", [graph], [state]))
             if "plans" in wanted:
                 plans, state = run_single(plans_task, pool=pool, graph=graph, config=config.plans, workspace=workspace)
@@ -91,7 +92,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             assemble_config = config.assemble.model_copy(update={"root": workspace.dataset_root_path})
             dataset, _ = run_single(assemble_task, outputs=translated + distilled, config=assemble_config, workspace=workspace)
             summary.update(dataset_path=dataset.ref.path, card_path=dataset.card_path, dataset_version=dataset.version_id,
-                           dataset_counts=dataset.counts)
+                           dataset_counts=dataset.counts, multi_turn_shape=dataset.multi_turn_shape)
         if config.training is not None and "train_sft" in wanted:
             trained = train(config.training, dataset.ref, workspace, mdpo="train_mdpo" in wanted)
             summary.update(trained.summary())

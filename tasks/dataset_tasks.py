@@ -30,6 +30,7 @@ class DatasetOutput(BaseModel):
     offline: bool
     counts: dict[str, int]
     rejects_by_reason: dict[str, int]
+    multi_turn_shape: dict[str, float] = {}  # mean turns/calls per multi-turn sample beside the paper's
 
     def key_fields(self) -> dict:
         return {"version_id": self.version_id, "content": self.ref.sha256}
@@ -67,4 +68,4 @@ def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace:
     log_dataset(version.version_id, dict(version.counts), dict(version.rejects_by_reason), version.offline)
     return DatasetOutput(version_id=version.version_id, ref=ref_for_existing(path), card_path=str(path / "README.md"),
                          offline=version.offline, counts=dict(version.counts),
-                         rejects_by_reason=dict(version.rejects_by_reason))
+                         rejects_by_reason=dict(version.rejects_by_reason), multi_turn_shape=dict(version.multi_turn_shape))

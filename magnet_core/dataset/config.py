@@ -182,6 +182,8 @@ class AssembleConfig(BaseModel):
     rows_per_file: int = Field(50_000, ge=1)
     export_bfcl: bool = False
     plots: bool = True
+    miss_func_rendering: Literal["prompting", "function_calling"] = Field(
+        "prompting", description="How a function withheld by miss_func and made available later is shown: see dataset/miss_func_rendering.py")
 
     def hashed_part(self) -> dict:
         """What the version id depends on: not where it is written or cached."""
@@ -215,3 +217,4 @@ class DatasetVersion(BaseModel):
     mixture: tuple[MixtureRow, ...]
     preference_mixture: tuple[MixtureRow, ...] = ()
     rejects_by_reason: dict[str, int] = Field(default_factory=dict)
+    multi_turn_shape: dict[str, float] = Field(default_factory=dict)  # mean turns/calls per multi-turn sample, beside the paper's

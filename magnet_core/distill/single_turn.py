@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from magnet_core.domain.plans import TurnLabel
 from magnet_core.domain.trajectory import CallResult, ChatMessage, PreferencePair, Reject, ToolCall, Trajectory
@@ -24,6 +24,7 @@ from magnet_core.roles.llm_role import (
     OFFLINE,
     LLMClientLike,
     RoleModels,
+    only_roles,
     prompt_versions,
     require_client,
     role_model_name,
@@ -55,6 +56,11 @@ class SingleTurnConfig(BaseModel):
     start: int = Field(default=0, ge=0, description="Index of the first sample of each kind (a top-up round continues after earlier ones)")
     pairs: dict[str, int] = Field(default_factory=dict, description="Preference pairs per kind, from the first samples of this range")
     models: RoleModels = Field(default_factory=RoleModels)
+
+    @field_validator("models")
+    @classmethod
+    def _called_roles_only(cls, models: RoleModels) -> RoleModels:
+        return only_roles(models, ("teacher",), "single_turn")  # its queries and values are always offline
 
     @model_validator(mode="after")
     def _check_pairs(self) -> "SingleTurnConfig":
@@ -125,7 +131,8 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
     target, offered = _choose(pool, kind, rng)
     involved = sorted({spec.qualified_name for spec in [target, *offered]})
     classes = sorted({pool.spec(name).tool_class for name in involved if pool.spec(name).tool_class})
-    initial_state = initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl" else {}
+    initial_state = (initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl"
+                     else pool.scenario_state(classes, config.seed * 100_003 + index))
     tools = list(shuffled_tools(offered, rng))
     cost = 0.0
     with CallExecutor(pool.new_session(involved, initial_state)) as executor:
