@@ -82,9 +82,8 @@ def test_the_scheduler_creates_the_nightly_runs_and_a_worker_completes_one(team_
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                    reason="Debian chromium/chromium-driver missing: `make test` installs them (make browser)")
 def test_a_user_runs_the_factory_from_the_browser(team_server, tmp_path, fake_llm, teacher):
+    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "Debian's chromium and chromium-driver: run `make browser`"
     fake_llm.server.configure(schedule=(None, "server_error"))  # preflight passes; the first stage call fails once
     config = write_config(tmp_path / "factory.yaml", tmp_path, min_keep_share=0.0,
                           models={"writer": teacher(fake_llm).model_dump(exclude_none=True)},
