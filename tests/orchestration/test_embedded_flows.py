@@ -103,7 +103,7 @@ def test_invalid_flow_config_is_refused_before_any_run(tmp_path, make_config, ba
         make_config(tmp_path, **bad)
 
 
-def test_evaluate_flow_scores_the_trained_checkpoint_on_bfcl(prefect_harness, tmp_path, make_config):
+def test_evaluate_flow_scores_the_trained_checkpoint_on_bfcl(prefect_harness, tmp_path, make_config, prefect_reads):
     from flows.stage_flows import evaluate_flow
 
     config = make_config(tmp_path, max_plans=4, single_turn={"single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1},
@@ -117,3 +117,5 @@ def test_evaluate_flow_scores_the_trained_checkpoint_on_bfcl(prefect_harness, tm
     assert 0.0 <= summary["evaluation_overall"] <= 100.0
     report = Path(summary["evaluation_report"]).read_text()
     assert "mdpo checkpoint" in report, "the report names the evaluated model: the mDPO checkpoint"
+    logs = prefect_reads.logs_of(state.state_details.flow_run_id, "evaluation of the mdpo checkpoint")
+    assert any(m.startswith("evaluation of the mdpo checkpoint: overall ") and "base " in m for _, m in logs), logs

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
-from uuid import UUID
 
 import pandas as pd
 
@@ -16,23 +14,6 @@ from flows.configs import PipelineConfig
 from flows.stage_flows import train_sft_flow, translate_flow
 
 DEFAULT_KEEP_SHARE = PipelineConfig.model_fields["min_keep_share"].default
-
-
-def run_logs(flow_run_id: UUID, wanted: str, timeout_s: float = 30.0) -> list[tuple[int, str]]:
-    """(level, message) of every log of the run (its tasks' included), once a line containing `wanted` is in."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-    from prefect.logging.handlers import APILogWorker
-
-    APILogWorker.drain_all(timeout=10)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with get_client(sync_client=True) as client:
-            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200)
-        lines = [(log.level, log.message) for log in logs]
-        if any(wanted in message for _, message in lines) or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.5)
 
 
 def test_a_run_that_rejects_every_translated_item_is_failed_and_names_the_reasons(prefect_harness, tmp_path, fake_llm,
@@ -44,7 +25,7 @@ def test_a_run_that_rejects_every_translated_item_is_failed_and_names_the_reason
     assert "stage translate kept 0 of" in state.message and "query_writer_unparseable" in state.message
 
     flow_run_id = state.state_details.flow_run_id
-    logs = run_logs(flow_run_id, "top reject reasons")
+    logs = prefect_reads.logs_of(flow_run_id, "top reject reasons")
     errors = [m for level, m in logs if level >= 40]
     assert any("kept 0 of" in m and "query_writer_unparseable" in m for m in errors), logs
     warnings = [m for level, m in logs if level == 30]
@@ -98,7 +79,7 @@ def test_training_logs_its_loss_per_step_and_the_summary_says_what_was_made(pref
     state = train_sft_flow(config=config, return_state=True)
     assert state.is_completed(), state.message
     flow_run_id = state.state_details.flow_run_id
-    logs = run_logs(flow_run_id, "sft: 2 steps")
+    logs = prefect_reads.logs_of(flow_run_id, "sft: 2 steps")
     steps = [m for level, m in logs if level == 20 and m.startswith("step ") and "loss" in m]
     assert [m.split(":")[0] for m in steps if "train_loss" not in m] == ["step 1/2", "step 2/2"], logs
     assert any(m.startswith("stage translate:") for _, m in logs)
