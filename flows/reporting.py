@@ -142,6 +142,12 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         reasons = ", ".join(f"{r} {n}" for r, n in list((stage.get("reject_reasons") or {}).items())[:3])
         lines.append(f"| {stage['stage']} | {stage['shards']} | {stage['cached']} | {stage['items_in']} | "
                      f"{stage['items_out']} | {stage['rejects']} | {reasons} |")
+    for part, rows in (summary.get("dataset_mixture") or {}).items():
+        if rows:
+            lines += ["", f"Mixture ({part}): target vs achieved", "", "| category | available | target | achieved | surplus | shortfall | note |",
+                      "|---|---:|---:|---:|---:|---:|---|"]
+            lines += [f"| {r['category']} | {r['available']} | {r['target_count']:g} | {r['achieved']} | {r.get('surplus', 0)} | "
+                      f"{r.get('shortfall', 0)} | {r.get('note', '')} |" for r in rows]
     costs = summary.get("costs", {})
     lines += ["", f"LLM calls this run: {costs.get('calls', 0)}, cost ${costs.get('cost_usd', 0.0):.6f}"]
     if summary.get("message"):

@@ -45,7 +45,7 @@ def report_stage(row: dict[str, Any], min_keep_share: float) -> None:
         logger.warning("%s; top reasons: %s", line, format_reasons(reasons) or "unrecorded")
     else:
         logger.info(line)
-    if stage not in KEEP_CHECKED or items_in == 0:
+    if stage.split("-topup")[0] not in KEEP_CHECKED or items_in == 0:
         return
     kept = items_out / items_in
     if kept < min_keep_share:

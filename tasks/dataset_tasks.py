@@ -30,6 +30,8 @@ class DatasetOutput(BaseModel):
     offline: bool
     counts: dict[str, int]
     rejects_by_reason: dict[str, int]
+    mixture: list[dict] = []  # per category: available, target, achieved, surplus, shortfall, note
+    preference_mixture: list[dict] = []
     multi_turn_shape: dict[str, float] = {}  # mean turns/calls per multi-turn sample beside the paper's
 
     def key_fields(self) -> dict:
@@ -68,4 +70,6 @@ def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace:
     log_dataset(version.version_id, dict(version.counts), dict(version.rejects_by_reason), version.offline)
     return DatasetOutput(version_id=version.version_id, ref=ref_for_existing(path), card_path=str(path / "README.md"),
                          offline=version.offline, counts=dict(version.counts),
-                         rejects_by_reason=dict(version.rejects_by_reason), multi_turn_shape=dict(version.multi_turn_shape))
+                         rejects_by_reason=dict(version.rejects_by_reason), multi_turn_shape=dict(version.multi_turn_shape),
+                         mixture=[row.model_dump() for row in version.mixture],
+                         preference_mixture=[row.model_dump() for row in version.preference_mixture])

@@ -101,9 +101,29 @@ def _print_summary(summary: dict, offline: bool) -> None:
         shape = summary["multi_turn_shape"]
         typer.echo(f"multi-turn shape: {shape['turns']:.2f} turns, {shape['calls']:.2f} calls per sample "
                    f"(paper {shape['paper_turns']} / {shape['paper_calls']})")
+    _print_mixture(summary)
     costs = summary.get("costs", {})
     typer.echo(f"teacher calls this run: {costs.get('calls', 0)} (cost ${costs.get('cost_usd', 0.0):.6f})"
                + (" - offline roles make none" if offline else ""))
+
+
+def _print_mixture(summary: dict) -> None:
+    """Achieved against target per category, with every surplus and shortfall (issue 12)."""
+    sizing = summary.get("sizing") or {}
+    if sizing:
+        typer.echo(f"dataset size: {sizing['mode']}; rounds: " + "; ".join(
+            f"{r['round']}: paths {r['paths']}, samples {sum(r['samples'].values())}, pairs {sum(r['pairs'].values())}"
+            for r in sizing.get("rounds", [])))
+        for name, why in sorted(sizing.get("notes", {}).items()):
+            typer.echo(f"  {name}: {why}")
+    for part, rows in (summary.get("dataset_mixture") or {}).items():
+        if not rows:
+            continue
+        typer.echo(f"mixture ({part}): category      target  achieved  surplus  shortfall")
+        for row in rows:
+            note = f"  [{row['note']}]" if row.get("note") else ""
+            typer.echo(f"  {row['category']:<25} {row['target_count']:>8.0f} {row['achieved']:>9} {row.get('surplus', 0):>8} "
+                       f"{row.get('shortfall', 0):>10}{note}")
 
 
 def _print_timing(workdir: Path, elapsed: float, summary: dict) -> None:

@@ -113,7 +113,7 @@ class DatasetTarget(BaseModel):
     sft_counts: dict[str, int] | None = Field(None, description="SFT rows per category instead of sft_rows")
     preference_counts: dict[str, int] | None = Field(None, description="Pairs per category instead of preference_pairs")
     margin: float = Field(0.15, ge=0.0, le=2.0, description="Over-generation margin on top of the expected yield")
-    top_up_rounds: int = Field(1, ge=0, le=3, description="Extra rounds for categories that fell short")
+    top_up_rounds: int = Field(2, ge=0, le=5, description="Extra rounds for categories that fell short")
 
     @model_validator(mode="after")
     def _check(self) -> "DatasetTarget":
@@ -174,7 +174,7 @@ class AssembleConfig(BaseModel):
     root: Path = Path("data")
     cache_dir: Path | None = None
     mixture: MixtureTarget = Field(default_factory=MixtureTarget.paper_ratios)
-    preference_mixture: MixtureTarget | None = None
+    preference_mixture: MixtureTarget | None = Field(default_factory=MixtureTarget.paper_preference_ratios)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     decontamination: DecontamConfig = Field(default_factory=DecontamConfig)
     seed: int = 0

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from magnet_core.domain.plans import TurnLabel
 from magnet_core.domain.trajectory import CallResult, ChatMessage, PreferencePair, Reject, ToolCall, Trajectory
-from magnet_core.llm.types import BudgetExceededError
+from magnet_core.llm.types import LLMError
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import write_call_offline
@@ -98,10 +98,11 @@ async def _guarded_sample(pool: FunctionPool, kind: str, index: int, config: Sin
                           want_pair: bool) -> list[Trajectory | PreferencePair | Reject]:
     """One sample (and its pair): any failure of this one sample is its reject, never the whole task's.
 
-    Only a budget stop passes through: it halts the run on purpose, resumably."""
+    LLM errors pass through: those that condemn one item are already its reject inside `_sample`; what
+    escapes (a budget stop, a setup error) is meant to stop the run."""
     try:
         return await _sample(pool, kind, index, config, client, want_pair)
-    except BudgetExceededError:
+    except LLMError:
         raise
     except Exception as error:  # noqa: BLE001 - untrusted backends and values: record, keep going
         return [Reject(stage=STAGE, item_id=f"{kind}-{config.seed}-{index}", reason="sample_error",
