@@ -32,9 +32,9 @@ class OperatorForm(BaseModel):
     pool: str = Field("bfcl", title="Function pool", description=(
         "bfcl = BFCL's executable multi-turn APIs; a path to an OpenAI-tools .json/.jsonl file; or module[:Class] "
         "of a Python pool. Paths are relative to the project directory on the worker."))
-    dataset_size: int = Field(20, ge=1, le=100_000, title="Dataset size (multi-turn plans)", description=(
-        "How many multi-turn plans to sample; each becomes up to two conversations (the plan P and its variant "
-        "P'), plus single-turn and irrelevance samples in the paper's mixture."))
+    dataset_size: int = Field(100, ge=1, le=1_000_000, title="Dataset size (SFT rows)", description=(
+        "SFT rows wanted, split by the paper's mixture (single-turn, multi-turn, irrelevance); the factory sizes "
+        "plans and samples to reach it and tops up categories that fall short. Preference pairs come along."))
     budget_usd: float = Field(0.0, ge=0, title="Budget (USD)", description=(
         "Spending cap for teacher calls in this run; 0 = no cap. Reaching it ends the run Failed; a re-run with "
         "a higher budget resumes from the finished shards."))
@@ -97,10 +97,9 @@ def apply_teacher(raw: dict[str, Any], teacher: str) -> None:
 
 
 def apply_size(raw: dict[str, Any], dataset_size: int) -> None:
-    """Dataset size -> the number of plans sampled (the stage that decides how many conversations exist).
-
-    The one place to change once the pipeline derives its stage sizes from `target:` (sft_rows)."""
-    raw["plans"] = {**raw.get("plans", {}), "max_plans": dataset_size}
+    """Dataset size -> the size target (SFT rows); the form's number replaces per-category counts of the file."""
+    target = {k: v for k, v in (raw.get("target") or {}).items() if k != "sft_counts"}
+    raw["target"] = {**target, "sft_rows": dataset_size}
 
 
 def to_pipeline_config(form: OperatorForm) -> PipelineConfig:

@@ -31,7 +31,7 @@ def test_teacher_size_budget_and_switches_map_onto_the_pipeline_config():
     assert {m.model for m in stages.by_role.values()} == {"openai/gpt-4o-mini"}
     assert {"query_writer", "call_writer", "teacher"} <= set(stages.by_role)
     assert stages.translate.models.query_writer.model == stages.distill.models.teacher.model == "openai/gpt-4o-mini"
-    assert config.plans.max_plans == 7 and config.llm.max_cost_usd == 2.5
+    assert config.target.sft_rows == 7 and config.llm.max_cost_usd == 2.5
     assert config.training is None and config.evaluation is None and not config.offline
 
     default = to_pipeline_config(OperatorForm())
@@ -47,9 +47,11 @@ def test_the_config_file_holds_the_rest_and_an_alias_names_a_registry_model(tmp_
     path.write_text("models:\n  house: {model: hosted_vllm/qwen, api_base: 'http://gpu-box:8000/v1'}\n"
                     "  small: {model: hosted_vllm/qwen-0.5b, api_base: 'http://gpu-box:8001/v1'}\n"
                     "roles: {negative_sampler: small, error_judge: house}\n"
-                    "shard_size: 3\ntraining: {sft_max_steps: 1, deployment: magnet-training/gpu}\n")
+                    "shard_size: 3\ntraining: {sft_max_steps: 1, deployment: magnet-training/gpu}\n"
+                    "target: {sft_counts: {single_turn: 5}, preference_pairs: 9, top_up_rounds: 0}\n")
     config = to_pipeline_config(OperatorForm(teacher="house", config_file=str(path), dataset_size=4))
-    assert config.shard_size == 3 and config.plans.max_plans == 4
+    assert config.shard_size == 3 and config.target.sft_rows == 4 and config.target.sft_counts is None
+    assert config.target.preference_pairs == 9 and config.target.top_up_rounds == 0, "the rest of the file's target"
     stages = config.resolved
     assert stages.translate.models.call_writer.api_base == "http://gpu-box:8000/v1"
     assert stages.distill.models.error_judge.model == "hosted_vllm/qwen"

@@ -39,9 +39,9 @@ def team_server(tmp_path_factory):
 
 
 def write_config(path: Path, tmp_path: Path, **extra) -> Path:
-    """What an operator keeps in a config file: where outputs go, small single-turn counts, and more."""
+    """What an operator keeps in a config file: where outputs go, one synthesis round, and more."""
     raw = {"workdir": str(tmp_path / "work"), "assemble": {"root": str(tmp_path / "data"), "plots": False},
-           "shard_size": 100, "single_turn": {"single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1}, **extra}
+           "shard_size": 100, "target": {"top_up_rounds": 0}, **extra}  # the form's dataset size joins the target
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
 
@@ -69,7 +69,7 @@ def test_the_scheduler_creates_the_nightly_runs_and_a_worker_completes_one(team_
     first = min(runs, key=lambda r: r["expected_start_time"])
     config = write_config(tmp_path / "nightly.yaml", tmp_path)
     patched = http.patch(f"/flow_runs/{first['id']}",
-                         json={"parameters": {"dataset_size": 2, "train": False, "config_file": str(config)}})
+                         json={"parameters": {"dataset_size": 12, "train": False, "config_file": str(config)}})
     assert patched.status_code == 204, patched.text
     now = datetime.now(timezone.utc).isoformat()
     moved = http.post(f"/flow_runs/{first['id']}/set_state", json={
@@ -93,11 +93,11 @@ def test_a_user_runs_the_factory_from_the_browser(team_server, tmp_path, fake_ll
         ui.log_in()
         ui.open_deployment("on-demand")
         form = ui.custom_run_form()
-        assert form["labels"][:7] == ["Teacher model", "Function pool", "Dataset size (multi-turn plans)",
+        assert form["labels"][:7] == ["Teacher model", "Function pool", "Dataset size (SFT rows)",
                                       "Budget (USD)", "Train (SFT, then mDPO)", "Evaluate on BFCL multi-turn",
                                       "Config file (everything else)"], form["labels"]
         assert not any(label.startswith("Field") for label in form["labels"])
-        ui.fill_number("Dataset size", 3)
+        ui.fill_number("Dataset size", 12)
         ui.toggle("Train")
         ui.fill_text("Config file", str(config))
         run_name = ui.submit_and_open_run()
@@ -120,7 +120,7 @@ def test_the_pipeline_hands_training_to_the_gpu_pool(team_server, tmp_path):
     on_demand = http.get("/deployments/name/magnet-factory/on-demand").json()
     with worker(env, "magnet-gpu", tmp_path / "gpu-worker.log"):
         created = http.post(f"/deployments/{on_demand['id']}/create_flow_run",
-                            json={"parameters": {"dataset_size": 2, "config_file": str(config)}})
+                            json={"parameters": {"dataset_size": 20, "config_file": str(config)}})
         assert created.status_code == 201, created.text
         run = wait_for_run(http, created.json()["id"], timeout_s=420)
     assert run["state"]["type"] == "COMPLETED", (tmp_path / "gpu-worker.log").read_text()[-4000:]
