@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from flows.configs import PipelineConfig
+from flows.model_roles import roles_this_run
 from flows.reporting import publish_cost_table, publish_spend, publish_summary, publish_task_costs, task_cost_rows
 from flows.stage_report import StageShortfall, report_stage, stage_row
 from flows.runners import build_task_runner
@@ -32,6 +33,7 @@ from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
     distill_shard_task,
     graph_task,
+    label_pool_task,
     plans_task,
     pool_task,
     single_turn_task,
@@ -107,10 +109,13 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
                                "ledger_dir": str(workspace.ledger_dir), "stages": [], "skipped": []}
     task_rows: list[tuple[str, int, str, str, Any]] = []
     stages = config.resolved  # stage configs with their role slots filled from `models:`/`roles:`
-    summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
+    pool = pool_task(config.pool)  # loading calls no model; it tells whether the labeller has work
+    calling = roles_this_run(config, wanted, pool_unlabelled=pool.unlabelled > 0)
+    summary["preflight_models"] = preflight_models(stages.distinct(calling), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
-            pool = pool_task(config.pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
+            if "category_labeller" in calling and stages.labeller:  # once per run; every task reuses the labels
+                pool = label_pool_task(pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
                 graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,

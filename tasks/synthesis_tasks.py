@@ -7,8 +7,6 @@ keys on, so a re-run that misses Prefect's record still overwrites the same file
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import task
 
 from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
@@ -18,8 +16,7 @@ from magnet_core.domain.plans import Plan
 from magnet_core.graph.dependency_graph import DependencyGraph
 from magnet_core.graph.llm_judge import LLMDependencyJudge
 from magnet_core.llm.types import ModelConfig
-from magnet_core.pools import load_pool
-from magnet_core.pools.labelling import label_pool, unlabelled
+from magnet_core.pools.labelling import label_missing
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_graph, sample_plans_with_report
 from magnet_core.translate.stage import TranslateConfig, TranslateResult, translate_plans
 from magnet_core.translate.models import TRANSLATE_ROLES
@@ -27,7 +24,7 @@ from tasks.cache_keys import stage_cache_key
 from tasks.llm_usage import LLMSettings, shard_client
 from tasks.options import stage_task
 from tasks.retry_policy import raise_if_transient_rejects
-from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool
+from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool, write_labels
 from tasks.refs import ArtifactRef, read_model, read_verified, write_json, write_jsonl
 from tasks.shards import Shard, read_shard
 from tasks.task_log import log_pool_issues, log_shard, reason_counts
@@ -41,30 +38,25 @@ def _executed(stage: str) -> None:
 
 
 @task(name="pool", persist_result=False, retries=0)
-def pool_task(settings: PoolSettings, labeller: ModelConfig | None = None, llm: LLMSettings | None = None,
-              workspace: Workspace | None = None) -> PoolRef:
-    """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file.
-
-    With a labeller model, functions without a category are labelled first through a ledgered client
-    (so the calls are on record); every later load in any task reads the same answers from the cache."""
+def pool_task(settings: PoolSettings) -> PoolRef:
+    """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file."""
     _executed("pool")
-    described = _described_pool(settings, labeller, llm, workspace)
+    described = describe_pool(settings)
     log_pool_issues(described.name, described.issues)
     return described
 
 
-def _described_pool(settings: PoolSettings, labeller: ModelConfig | None, llm: LLMSettings | None,
-                    workspace: Workspace | None) -> PoolRef:
-    if labeller is None or workspace is None:
-        return describe_pool(settings)
-    llm = llm or LLMSettings()
-    cache_dir = llm.cache_dir or str(Path(workspace.root) / "llm-cache")
-    pool = load_pool(settings.kind, settings.source, strict=settings.strict)
-    if unlabelled(pool):
-        with shard_client(llm, workspace, "pool", "pool-labeller", needed=True) as holder:
-            label_pool(pool, holder.client, labeller)
-        return describe_pool(settings, labeller, cache_dir)
-    return describe_pool(settings)
+@task(name="pool-labels", persist_result=False, retries=0)
+def label_pool_task(pool: PoolRef, labeller: ModelConfig, llm: LLMSettings, workspace: Workspace) -> PoolRef:
+    """The category labeller, once per run, on the functions the pool leaves without a category.
+
+    Every call (a cache hit on a re-run too) goes through a ledgered client; the answers are stored as an
+    artifact that the returned ref carries, so every later load in any task applies them without a call."""
+    _executed("pool-labels")
+    key = stage_cache_key("pool", {"pool": pool, "labeller": labeller})
+    with shard_client(llm, workspace, "pool", key, needed=True) as holder:
+        categories, issues = label_missing(open_pool(pool), holder.client, labeller)
+    return describe_pool(pool.settings, write_labels(workspace.artifact_path("pool", key, ".labels.json"), categories, issues))
 
 
 @stage_task("graph")
