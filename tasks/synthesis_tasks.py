@@ -27,6 +27,7 @@ from tasks.retry_policy import raise_if_transient_rejects
 from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool, write_labels
 from tasks.refs import ArtifactRef, read_model, read_verified, write_json, write_jsonl
 from tasks.shards import Shard, read_shard
+from tasks.task_log import log_pool_issues, log_shard, reason_counts
 from tasks.workspace import Workspace
 
 STAGE_EXECUTIONS: dict[str, int] = {}  # per process: how many times each stage body really ran
@@ -40,7 +41,9 @@ def _executed(stage: str) -> None:
 def pool_task(settings: PoolSettings) -> PoolRef:
     """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file."""
     _executed("pool")
-    return describe_pool(settings)
+    described = describe_pool(settings)
+    log_pool_issues(described.name, described.issues)
+    return described
 
 
 @task(name="pool-labels", persist_result=False, retries=0)
@@ -97,9 +100,11 @@ def translate_shard_task(pool: PoolRef, shard: Shard, config: TranslateConfig, l
     if llm.retry_transient_rejects:
         raise_if_transient_rejects(result.rejects, "translate")
     ref = write_json(workspace.artifact_path("translate", key), result)
+    reasons = reason_counts(result.rejects)
+    log_shard("translate", len(plans), len(result.translated), reasons)
     return StageOutput(stage="translate", key=key, ref=ref, items_in=len(plans), items_out=len(result.translated),
                        rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
-                       summary=result.summary())
+                       summary={**result.summary(), "reject_reasons": reasons})
 
 
 def translate_models(config: TranslateConfig) -> dict[str, str]:
@@ -118,9 +123,11 @@ def distill_shard_task(pool: PoolRef, translated: StageOutput, config: DistillCo
     if llm.retry_transient_rejects:
         raise_if_transient_rejects(result.rejects, "distill")
     ref = write_json(workspace.artifact_path("distill", key), result)
+    reasons = reason_counts(result.rejects)
+    log_shard("distill", len(scenarios), len(result.trajectories), reasons)
     return StageOutput(stage="distill", key=key, ref=ref, items_in=len(scenarios), items_out=len(result.trajectories),
                        rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
-                       summary={**result.summary(), "pairs": len(result.pairs)})
+                       summary={**result.summary(), "pairs": len(result.pairs), "reject_reasons": reasons})
 
 
 @stage_task("single_turn", name="single-turn")
@@ -134,8 +141,11 @@ def single_turn_task(pool: PoolRef, config: SingleTurnConfig, llm: LLMSettings, 
         raise_if_transient_rejects(result.rejects, "single_turn")
     ref = write_json(workspace.artifact_path("single_turn", key), result)
     requested = sum(getattr(config, kind) for kind in SINGLE_TURN_KINDS)
+    reasons = reason_counts(result.rejects)
+    log_shard("single_turn", requested, len(result.trajectories), reasons)
     return StageOutput(stage="single_turn", key=key, ref=ref, items_in=requested, items_out=len(result.trajectories),
-                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage, summary=result.summary())
+                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
+                       summary={**result.summary(), "reject_reasons": reasons})
 
 
 def single_turn_shards(config: SingleTurnConfig) -> list[SingleTurnConfig]:
