@@ -32,6 +32,8 @@ from magnet_core.pools.entries import spec_from_raw
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NODE_TOOLS = Path(os.environ.get("MAGNET_MCP_NODE_DIR", PROJECT_ROOT / "tools" / "mcp-servers")) / "node_modules"
+# What a user who skipped the npm step has to run: the Makefile installs the lock file's servers.
+NPM_HINT = "the npm reference servers are installed by `make run`/`make test` (`npm ci` in tools/mcp-servers)"
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _CLASS_CHARS = re.compile(r"[^A-Za-z0-9_\-]+")
 
@@ -62,7 +64,8 @@ def parse_server(entry: str) -> ServerDef:
         command_name, tokens = _local_npm_bin([t for t in tokens[1:] if t not in ("-y", "--yes")])
     executable = sys.executable if command_name in ("python", "python3") else _which(tokens[0])
     if executable is None:
-        raise ValueError(f"command {tokens[0]!r} not found (looked in the factory's environment, {NODE_TOOLS / '.bin'} and PATH)")
+        raise ValueError(f"command {tokens[0]!r} not found (looked in the factory's environment, {NODE_TOOLS / '.bin'} and PATH; "
+                         f"{NPM_HINT})")
     profile = KNOWN_COMMANDS.get(command_name)
     if profile is None and any("{workdir}" in text for text in [*tokens, *env.values()]):
         profile = "workdir"
@@ -182,7 +185,8 @@ def _local_npm_bin(tokens: list[str]) -> tuple[str, list[str]]:
     package = tokens[0].rsplit("@", 1)[0] if tokens[0].count("@") > (1 if tokens[0].startswith("@") else 0) else tokens[0]
     manifest = NODE_TOOLS / package / "package.json"
     if not manifest.is_file():
-        raise ValueError(f"npm package {package!r} is not installed under {NODE_TOOLS} (add it to tools/mcp-servers/package.json)")
+        raise ValueError(f"npm package {package!r} is not installed under {NODE_TOOLS} ({NPM_HINT}; "
+                         "another package: add it to tools/mcp-servers/package.json first)")
     import json
 
     bins = json.loads(manifest.read_text(encoding="utf-8")).get("bin")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from magnet_core.cli.main import app
 from magnet_core.pools import load_pool
+from magnet_core.pools.base import PoolLoadError
 
 GIT = {"git_status", "git_diff_unstaged", "git_diff_staged", "git_diff", "git_commit", "git_add", "git_reset", "git_log",
        "git_create_branch", "git_checkout", "git_show", "git_branch"}
@@ -63,6 +65,17 @@ def test_a_server_that_cannot_start_is_reported_and_the_others_still_load(fault_
     reasons = [str(issue) for issue in pool.issues]
     assert any("server[0]" in r and "not found" in r for r in reasons)
     assert any("server[2]" in r and "cannot start MCP server" in r for r in reasons)
+
+
+def test_npm_servers_missing_from_node_modules_say_how_to_install_them(tmp_path, monkeypatch):
+    from magnet_core.pools import mcp
+
+    monkeypatch.setattr(mcp, "NODE_TOOLS", tmp_path / "node_modules")  # a clone before its npm step
+    with pytest.raises(PoolLoadError) as failed:
+        load_pool("mcp", "npx -y @modelcontextprotocol/server-memory; mcp-server-memory")
+    assert len(failed.value.issues) == 2
+    for issue in failed.value.issues:
+        assert "`make run`/`make test` (`npm ci` in tools/mcp-servers)" in issue.reason, issue.reason
 
 
 def test_two_servers_with_one_tool_name_keep_the_first(fault_source):
