@@ -32,7 +32,7 @@ $(NODE_STAMP): tools/mcp-servers/package.json tools/mcp-servers/package-lock.jso
 	cd tools/mcp-servers && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/magnet run
 
 test: $(STAMP) $(NODE_STAMP) browser
