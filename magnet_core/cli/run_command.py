@@ -11,11 +11,21 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 import yaml
 
-OFFLINE_BANNER = "[offline default] no teacher model configured: offline roles, BFCL pool, no API key needed"
+OFFLINE_BANNER = "[offline default] no teacher model configured: offline roles, {pool}, no API key needed"
+
+
+def banner(config: Any) -> str:
+    """The run's first line: offline or not, and the pool it really uses (an MCP run is not a BFCL run)."""
+    if not config.offline:
+        return "teacher models configured: roles call the LLM client"
+    pool = config.pool
+    named = "BFCL pool" if pool.kind == "bfcl" and not pool.source else f"{pool.kind} pool" + (f" {pool.source}" if pool.source else "")
+    return OFFLINE_BANNER.format(pool=named)
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +75,7 @@ def run(
     except ValidationError as error:
         typer.echo(f"invalid pipeline config:\n{error}", err=True)
         raise typer.Exit(code=2) from None
-    typer.echo(OFFLINE_BANNER if config.offline else "teacher models configured: roles call the LLM client")
+    typer.echo(banner(config))
     where = os.environ.get("PREFECT_API_URL") or "embedded Prefect (temporary local server, no server to start)"
     typer.echo(f"orchestration: {where}")
 

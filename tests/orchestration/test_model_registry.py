@@ -110,3 +110,13 @@ def test_example_configs_validate():
     for path in examples:
         config = PipelineConfig.model_validate(yaml.safe_load(path.read_text()))
         assert config.models["teacher"].model and not config.offline, path
+
+
+def test_the_run_banner_names_the_pool_it_really_uses():
+    from magnet_core.cli.run_command import banner
+
+    assert banner(PipelineConfig()) == "[offline default] no teacher model configured: offline roles, BFCL pool, no API key needed"
+    mcp = banner(PipelineConfig(pool={"kind": "mcp", "source": "mcp-server-git; mcp-server-memory"}))
+    assert mcp.startswith("[offline default]") and "mcp pool mcp-server-git; mcp-server-memory" in mcp and "BFCL" not in mcp
+    teacher = PipelineConfig(models={"teacher": {"model": "openai/gpt-4o-mini"}})
+    assert banner(teacher) == "teacher models configured: roles call the LLM client"
