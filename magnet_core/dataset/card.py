@@ -79,6 +79,12 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
+# Several sources under one role mean rows differ (e.g. single-turn queries written offline beside a teacher).
+MODELS_LEGEND = ("A model string: that model wrote the role's text; `offline`: the role's offline implementation (rules, no "
+                 "model); `template`: fixed template text. A role lists every source found in the rows; each row's own "
+                 "sources are in `metadata.models`.")
+
+
 def render_card(manifest: dict[str, Any]) -> str:
     stats = manifest["stats"]
     out = [_yaml_header(manifest), f"# Magnet Factory function-calling dataset `{manifest['version_id']}`", ""]
@@ -95,6 +101,7 @@ def render_card(manifest: dict[str, Any]) -> str:
             f"- Source pools: {', '.join(stats['source_pools']) or 'none'}", "",
             "Models by role:", ""]
     out += [f"- {role}: {', '.join(models)}" for role, models in stats["models"].items()] or ["- none recorded"]
+    out += ["", MODELS_LEGEND]
     out += ["", "Prompt versions by role:", ""]
     out += [f"- {role}: {', '.join(v)}" for role, v in stats["prompt_versions"].items()] or ["- none recorded"]
     out += ["", "## Mixture (SFT)", "", *_mixture_table(manifest["mixture"]), ""]

@@ -103,6 +103,7 @@ def test_card_plots_inspect_and_no_secret_on_disk(build, make_config, monkeypatc
         "sft": "sft/*.parquet", "preference": "preference/*.parquet", "rejects": "rejects/*.parquet"}
     assert "license" in header and "function-calling" in header["tags"]
     assert "generated with the offline default roles, no teacher model" in card
+    assert "- translator: offline" in card and "`offline`: the role's offline implementation" in card
     assert "| category | available | target |" in card and "| irrelevance |" in card
     assert f"| turns per sample | {version.counts['sft']} |" in card and "| mixture/mixture_surplus |" in card
     for name in ("turns_per_sample", "calls_per_turn", "category_mix", "node_operation_mix"):
