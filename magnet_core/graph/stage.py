@@ -59,6 +59,8 @@ class PlanStageConfig(BaseModel):
     insert_long_p: float = Field(default=0.2, ge=0.0, le=1.0)
     max_inserts: int = Field(default=2, ge=0)
     min_long_gap: int = Field(default=2, ge=1)
+    insert_premises: bool = Field(default=True, description="Add the calls that set up a required premise (premise_rules) "
+                                  "before the call needing it when the walk did not: doors locked and brake pressed before the engine starts")
     split_p: float = Field(default=1.0, ge=0.0, le=1.0, description="Chance that P also yields a split P'")
     miss_func_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
     max_plans: int | None = Field(default=None, ge=1, description="Paths turned into plans (each gives P and maybe P'): "
@@ -159,7 +161,8 @@ def _sample_plans(graph: DependencyGraph, pool: FunctionPool, config: PlanStageC
         rng = derived_rng(config.seed, "operations", path.nodes)
         draft = merge(draft_from_path(path), rng, config.merge_p, config.max_functions_per_turn)
         draft = insert(draft, adjacency.__getitem__, graph.nested_feeds, rng, config.insert_nested_p, config.insert_long_p, config.max_inserts, config.min_long_gap)
-        draft = add_premises(draft, lambda name: premises.get(name, ()), config.max_functions_per_turn)
+        if config.insert_premises:
+            draft = add_premises(draft, lambda name: premises.get(name, ()), config.max_functions_per_turn)
         plans.append(_plan(path, draft, "P", config.seed))
         counts["p_plans"] += 1
         if rng.random() >= config.split_p:
