@@ -60,7 +60,7 @@ def offered_for(pool: FunctionPool, plan: Plan) -> tuple[list[str], list[str]]:
     if None in classes:
         session_names = sorted(set(needed))
     else:
-        session_names = sorted(spec.qualified_name for spec in pool.specs if spec.tool_class in classes)
+        session_names = sorted(spec.qualified_name for name in classes for spec in pool.class_specs(name))
     hidden = {turn.withheld_function for turn in plan.turns if turn.label is TurnLabel.MISS_FUNC}
     return [name for name in session_names if name not in hidden], session_names
 
@@ -227,7 +227,7 @@ async def _query(pool, specs, written, omit, history, rng, config, client) -> tu
     request = query_writer_request(specs, history, omit)
     response = await client.complete(request, config.models.query_writer)
     try:
-        return parse_query(response, {spec.name for spec in pool.specs}), response.cost_usd
+        return parse_query(response, pool.plain_names), response.cost_usd
     except ValueError as error:
         raise TranslationFailed("query_writer_unparseable", str(error)) from None
 
