@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.runners import RunnerSettings
-from magnet_core.dataset.config import AssembleConfig
+from magnet_core.dataset.config import AssembleConfig, DatasetTarget
 from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.distill.stage import DistillConfig
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig
@@ -29,6 +29,10 @@ class PipelineConfig(BaseModel):
     workdir: str = Field(".magnet", description="Artifacts, Prefect results (the cache), ledgers, checkpoints")
     run_name: str | None = Field(None, description="Names the run directory; default: the flow run's name")
     shard_size: int = Field(8, ge=1, le=10_000, description="Items per shard task")
+    target: DatasetTarget | None = Field(
+        None, description="Dataset size: SFT rows and preference pairs wanted (paper mixture) or counts per category. "
+                          "When set, the factory derives plans, walks and single-turn counts from it and overrides "
+                          "plans.max_plans, single_turn counts and the assemble mixtures")
     pool: PoolSettings = PoolSettings()
     graph: GraphStageConfig = GraphStageConfig()
     plans: PlanStageConfig = PlanStageConfig(max_plans=20)

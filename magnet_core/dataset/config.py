@@ -69,6 +69,80 @@ class MixtureTarget(BaseModel):
         return cls(mode="ratios", targets=dict(ratios))
 
 
+SIZE_GROUPS: dict[str, tuple[str, ...]] = {"single_turn": SINGLE_TURN_CATEGORIES}
+
+
+def _split_evenly(total: int, names: tuple[str, ...]) -> dict[str, int]:
+    base, extra = divmod(int(total), len(names))
+    return {name: base + (1 if i < extra else 0) for i, name in enumerate(names)}
+
+
+def _proportional(total: int, weights: dict[str, int]) -> dict[str, int]:
+    """Largest-remainder split of `total` by `weights` (ties by name): the parts sum to `total` exactly."""
+    weight_sum = sum(weights.values())
+    exact = {name: total * w / weight_sum for name, w in weights.items()}
+    counts = {name: int(value) for name, value in exact.items()}
+    for name in sorted(weights, key=lambda n: (-(exact[n] - counts[n]), n))[: total - sum(counts.values())]:
+        counts[name] += 1
+    return counts
+
+
+def _expand_groups(counts: dict[str, int]) -> dict[str, int]:
+    """`single_turn` is the paper's group: it splits evenly over single / parallel / multiple."""
+    out: dict[str, int] = {}
+    for name, value in counts.items():
+        for member, part in (_split_evenly(value, SIZE_GROUPS[name]) if name in SIZE_GROUPS else {name: value}).items():
+            out[member] = out.get(member, 0) + part
+    return out
+
+
+class DatasetTarget(BaseModel):
+    """The dataset the user asks for, in rows and pairs; the factory derives every stage size from it.
+
+    `sft_rows` / `preference_pairs` are split by the paper's mixture (SFT 20,000 single-turn : 7,800
+    multi-turn : 6,200 irrelevance; mDPO 1,556 : 2,250 : 750; single-turn evenly over single / parallel /
+    multiple); `sft_counts` / `preference_counts` give counts per category instead (keys: single, parallel,
+    multiple, multi_turn, irrelevance, or the group single_turn). Plans, walks and single-turn counts come
+    from measured yields plus `margin`; categories still short get up to `top_up_rounds` more rounds.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sft_rows: int | None = Field(None, ge=0, description="SFT rows wanted (paper mixture ratios)")
+    preference_pairs: int | None = Field(None, ge=0, description="Preference pairs wanted (paper mDPO mixture ratios)")
+    sft_counts: dict[str, int] | None = Field(None, description="SFT rows per category instead of sft_rows")
+    preference_counts: dict[str, int] | None = Field(None, description="Pairs per category instead of preference_pairs")
+    margin: float = Field(0.15, ge=0.0, le=2.0, description="Over-generation margin on top of the expected yield")
+    top_up_rounds: int = Field(1, ge=0, le=3, description="Extra rounds for categories that fell short")
+
+    @model_validator(mode="after")
+    def _check(self) -> "DatasetTarget":
+        for total, counts, label in ((self.sft_rows, self.sft_counts, "sft"), (self.preference_pairs, self.preference_counts, "preference")):
+            if total is not None and counts is not None:
+                raise ValueError(f"give {label} as a total or as counts per category, not both")
+            for name, value in (counts or {}).items():
+                if name not in CATEGORIES and name not in SIZE_GROUPS:
+                    raise ValueError(f"unknown category {name!r} in {label}_counts; known: {[*CATEGORIES, *SIZE_GROUPS]}")
+                if value < 0:
+                    raise ValueError(f"{label}_counts[{name!r}] must be >= 0")
+        if self.sft_rows is None and self.sft_counts is None and self.preference_pairs is None and self.preference_counts is None:
+            raise ValueError("a dataset target asks for sft_rows, preference_pairs or counts per category")
+        return self
+
+    def sft_category_counts(self) -> dict[str, int]:
+        """Rows wanted per SFT category (empty: no SFT size asked)."""
+        if self.sft_counts is not None:
+            return _expand_groups(self.sft_counts)
+        return _expand_groups(_proportional(self.sft_rows, PAPER_SFT_COUNTS)) if self.sft_rows is not None else {}
+
+    def preference_category_counts(self) -> dict[str, int]:
+        if self.preference_counts is not None:
+            return _expand_groups(self.preference_counts)
+        if self.preference_pairs is None:
+            return {}
+        return _expand_groups(_proportional(self.preference_pairs, PAPER_PREFERENCE_COUNTS))
+
+
 class DedupConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -123,6 +197,8 @@ class MixtureRow(BaseModel):
     target_share: float
     achieved: int
     achieved_share: float
+    surplus: int = 0  # available but not kept (mixture_surplus rejects)
+    shortfall: int = 0  # target not reached (counts targets, or the ratio split of the kept total)
     note: str = ""
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import random
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from magnet_core.domain.plans import TurnLabel
-from magnet_core.domain.trajectory import CallResult, ChatMessage, Reject, ToolCall, Trajectory
+from magnet_core.domain.trajectory import CallResult, ChatMessage, PreferencePair, Reject, ToolCall, Trajectory
+from magnet_core.llm.types import BudgetExceededError
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import write_call_offline
@@ -32,6 +33,7 @@ from magnet_core.roles.teacher import TeacherOutputError, miss_func_text, model_
 from magnet_core.roles.values import ValueContext
 from magnet_core.distill.metadata import shuffled_tools
 from magnet_core.distill.replay import SYSTEM_PROMPT
+from magnet_core.distill.single_pairs import build_single_pair
 from magnet_core.distill.stage import DistillResult
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.verify.checks import verify_trajectory
@@ -50,7 +52,16 @@ class SingleTurnConfig(BaseModel):
     parallel: int = Field(default=5, ge=0)
     multiple: int = Field(default=10, ge=0)
     irrelevance: int = Field(default=5, ge=0)
+    start: int = Field(default=0, ge=0, description="Index of the first sample of each kind (a top-up round continues after earlier ones)")
+    pairs: dict[str, int] = Field(default_factory=dict, description="Preference pairs per kind, from the first samples of this range")
     models: RoleModels = Field(default_factory=RoleModels)
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> "SingleTurnConfig":
+        unknown = sorted(set(self.pairs) - set(KINDS))
+        if unknown or any(count < 0 for count in self.pairs.values()):
+            raise ValueError(f"pairs: counts >= 0 per kind of {KINDS}; got {self.pairs}")
+        return self
 
     @property
     def offline(self) -> bool:
@@ -67,10 +78,28 @@ def generate_single_turn(pool: FunctionPool, config: SingleTurnConfig, client: L
 async def _generate_all(pool: FunctionPool, config: SingleTurnConfig, client) -> DistillResult:
     result = DistillResult(offline=config.offline)
     for kind in KINDS:
-        for index in range(getattr(config, kind)):
-            outcome = await _sample(pool, kind, index, config, client)
-            (result.trajectories if isinstance(outcome, Trajectory) else result.rejects).append(outcome)
+        for index in range(config.start, config.start + getattr(config, kind)):
+            want_pair = index - config.start < config.pairs.get(kind, 0)
+            for outcome in await _guarded_sample(pool, kind, index, config, client, want_pair):
+                if isinstance(outcome, Reject):
+                    result.rejects.append(outcome)
+                else:
+                    (result.trajectories if isinstance(outcome, Trajectory) else result.pairs).append(outcome)
     return result
+
+
+async def _guarded_sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnConfig, client,
+                          want_pair: bool) -> list[Trajectory | PreferencePair | Reject]:
+    """One sample (and its pair): any failure of this one sample is its reject, never the whole task's.
+
+    Only a budget stop passes through: it halts the run on purpose, resumably."""
+    try:
+        return await _sample(pool, kind, index, config, client, want_pair)
+    except BudgetExceededError:
+        raise
+    except Exception as error:  # noqa: BLE001 - untrusted backends and values: record, keep going
+        return [Reject(stage=STAGE, item_id=f"{kind}-{config.seed}-{index}", reason="sample_error",
+                       detail=f"{type(error).__name__}: {str(error)[:1500]}")]
 
 
 def _choose(pool: FunctionPool, kind: str, rng: random.Random):
@@ -89,7 +118,8 @@ def _choose(pool: FunctionPool, kind: str, rng: random.Random):
     return target, [target]
 
 
-async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnConfig, client) -> Trajectory | Reject:
+async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnConfig, client,
+                  want_pair: bool = False) -> list[Trajectory | PreferencePair | Reject]:
     sample_id = f"{kind}-{config.seed}-{index}"
     rng = random.Random(f"{config.seed}:{kind}:{index}")
     target, offered = _choose(pool, kind, rng)
@@ -109,8 +139,8 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
                     if config.models.teacher is None:
                         executed.append(strict_outcome(executor.execute(again.call)))
             if len(drafts) < 2:
-                return Reject(stage=STAGE, item_id=sample_id, reason="no_second_argument_set",
-                              detail=f"{target.name}: no distinct second argument set was found")
+                return [Reject(stage=STAGE, item_id=sample_id, reason="no_second_argument_set",
+                               detail=f"{target.name}: no distinct second argument set was found")]
         query = write_query_offline([(target, d) for d in drafts], rng)
         user = ChatMessage(role="user", content=query)
         messages: list[ChatMessage] = []
@@ -128,9 +158,9 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
                 outcome = await model_turn("teacher", [d.call for d in drafts], [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
                                            tools, executor, 0, client, config.models.teacher)
             except TeacherOutputError as error:
-                return Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))
+                return [Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))]
             except ITEM_LLM_ERRORS as error:
-                return Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")
+                return [Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
             messages, results, cost = outcome.messages, outcome.results, outcome.cost_usd
     models = {"query_writer": OFFLINE, "call_writer": OFFLINE, "teacher": role_model_name(config.models.teacher)}
     metadata = {"category": kind, "plan_id": None, "plan_variant": None, "node_operations": [],
@@ -145,7 +175,11 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
     reference = [[]] if kind == "irrelevance" else [[d.call for d in drafts]]
     problems = verify_trajectory(trajectory, results, [label], reference, one_call_per_step=False)
     if problems:
-        return Reject(stage="verify", item_id=sample_id, reason=problems[0].code,
-                      detail="; ".join(f"{p.code}: {p.detail}" for p in problems)[:2000],
-                      payload={"messages": trajectory.to_openai_messages()})
-    return trajectory
+        return [Reject(stage="verify", item_id=sample_id, reason=problems[0].code,
+                       detail="; ".join(f"{p.code}: {p.detail}" for p in problems)[:2000],
+                       payload={"messages": trajectory.to_openai_messages()})]
+    if not want_pair:
+        return [trajectory]
+    offered_names = [spec.qualified_name for spec in offered]
+    return [trajectory, build_single_pair(pool, kind, trajectory, reference[0], target.qualified_name, offered_names,
+                                          involved, initial_state, f"{config.seed}:{kind}:{index}")]

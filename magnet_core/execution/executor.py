@@ -60,7 +60,11 @@ class CallExecutor:
         except Exception as error:  # noqa: BLE001 - backend code is untrusted; every failure becomes a record
             return _failed(call, CallErrorKind.EXCEPTION, f"{type(error).__name__}: {error}", time.perf_counter() - started)
         elapsed = time.perf_counter() - started
-        output = _jsonable(output)
+        try:
+            output = _jsonable(output)
+        except (TypeError, ValueError, RecursionError) as error:  # e.g. power(180, 7200): an int too long for JSON
+            return _failed(call, CallErrorKind.EXCEPTION, f"output not serialisable: {type(error).__name__}: {str(error)[:300]}",
+                           elapsed)
         if isinstance(output, dict) and set(output) == {"error"}:
             return _failed(call, CallErrorKind.BACKEND_ERROR, str(output["error"]), elapsed)
         return CallResult(call=call, ok=True, output=output, simulated=self.session.simulated, duration_s=elapsed)

@@ -24,7 +24,7 @@ from magnet_core.graph.features import spec_features
 from magnet_core.graph.gc_pause import cyclic_gc_paused
 from magnet_core.graph.heuristic_judge import HeuristicJudge
 from magnet_core.graph.operations import PlanDraft, draft_from_path, insert, merge, split
-from magnet_core.graph.walks import derived_rng, sample_paths
+from magnet_core.graph.walks import derived_rng, random_walk
 from magnet_core.pools.base import FunctionPool
 
 
@@ -53,7 +53,10 @@ class PlanStageConfig(BaseModel):
     min_long_gap: int = Field(default=2, ge=1)
     split_p: float = Field(default=1.0, ge=0.0, le=1.0, description="Chance that P also yields a split P'")
     miss_func_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
-    max_plans: int | None = Field(default=None, ge=1, description="Cap on paths turned into plans (each gives P and maybe P')")
+    max_plans: int | None = Field(default=None, ge=1, description="Paths turned into plans (each gives P and maybe P'): "
+                                  "more walks per function are taken until this many distinct paths exist")
+    skip_plans: int = Field(default=0, ge=0, description="Paths an earlier round already used (top-up rounds take the next ones)")
+    max_walks_per_function: int = Field(default=64, ge=1, le=1000, description="Bound on the walks taken to reach max_plans")
     seed: int = 0
 
     @model_validator(mode="after")
@@ -136,10 +139,7 @@ def _sample_plans(graph: DependencyGraph, pool: FunctionPool, config: PlanStageC
     if missing:
         raise ValueError(f"graph nodes not in pool {pool.name}: {missing[:5]}")
     adjacency = {node: sorted(graph.graph.successors(node)) for node in graph.graph.nodes}
-    paths, counts = sample_paths(adjacency, sorted(adjacency), config.walk_length, config.seed, config.walks_per_function, config.min_path_length)
-    if config.max_plans is not None and len(paths) > config.max_plans:
-        order = derived_rng(config.seed, "select").sample(range(len(paths)), config.max_plans)
-        paths = [paths[i] for i in sorted(order)]
+    paths, counts = _select_paths(adjacency, config)
     required = lambda name: by_name[name].required_params  # noqa: E731
     plans: list[Plan] = []
     counts.update(paths=len(paths), p_plans=0, p_prime_plans=0, p_prime_skipped_single_turn=0, p_prime_not_drawn=0)
@@ -159,6 +159,44 @@ def _sample_plans(graph: DependencyGraph, pool: FunctionPool, config: PlanStageC
         plans.append(_plan(path, split_draft, "P_prime", config.seed))
         counts["p_prime_plans"] += 1
     return plans, counts
+
+
+def _select_paths(adjacency: dict[str, list[str]], config: PlanStageConfig) -> tuple[list[FunctionSignaturePath], dict[str, int]]:
+    """Paths in an order whose prefixes never change: wave w is walk index w from every function, a wave's
+    new paths are shuffled by (seed, w) and follow the earlier waves'. Round r takes positions
+    [skip_plans, skip_plans + max_plans), so a top-up round gets fresh paths and the first round's stay put.
+    Waves are added beyond `walks_per_function` until the window is full, the graph gives no new path in a
+    wave (saturated) or `max_walks_per_function` is reached; `counts` says which."""
+    starts = sorted(adjacency)
+    wanted = None if config.max_plans is None else config.skip_plans + config.max_plans
+    ordered: list[FunctionSignaturePath] = []
+    seen: set[tuple[str, ...]] = set()
+    counts = {"walks": 0, "too_short": 0, "duplicates": 0, "waves": 0}
+    wave = 0
+    while wave < config.walks_per_function or (wanted is not None and len(ordered) < wanted and wave < config.max_walks_per_function):
+        fresh = []
+        for start in starts:
+            counts["walks"] += 1
+            path = random_walk(adjacency, start, config.walk_length, config.seed, wave)
+            if len(path.nodes) < config.min_path_length:
+                counts["too_short"] += 1
+            elif path.nodes in seen:
+                counts["duplicates"] += 1
+            else:
+                seen.add(path.nodes)
+                fresh.append(path)
+        derived_rng(config.seed, "select", wave).shuffle(fresh)
+        ordered += fresh
+        wave += 1
+        if not fresh and wave >= config.walks_per_function:
+            break  # saturated: a whole wave found nothing new
+    counts["waves"] = wave
+    counts["distinct_paths"] = len(ordered)
+    window = ordered[config.skip_plans:wanted]
+    if wanted is not None:
+        counts["paths_asked"] = config.max_plans
+        counts["paths_short"] = max(0, config.max_plans - len(window))  # the graph cannot give more distinct walks
+    return window, counts
 
 
 def _plan(path: FunctionSignaturePath, draft: PlanDraft, variant: str, seed: int) -> Plan:
