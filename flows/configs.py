@@ -29,6 +29,9 @@ class PipelineConfig(BaseModel):
     workdir: str = Field(".magnet", description="Artifacts, Prefect results (the cache), ledgers, checkpoints")
     run_name: str | None = Field(None, description="Names the run directory; default: the flow run's name")
     shard_size: int = Field(8, ge=1, le=10_000, description="Items per shard task")
+    max_shards_per_stage: int = Field(
+        256, ge=1, le=2_000, description="Upper bound on a stage's shard tasks: bigger inputs get bigger shards "
+                                         "(Prefect keeps ~2,000 task runs of a flow's history)")
     target: DatasetTarget | None = Field(
         None, description="Dataset size: SFT rows and preference pairs wanted (paper mixture) or counts per category. "
                           "When set, the factory derives plans, walks and single-turn counts from it and overrides "

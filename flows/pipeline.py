@@ -20,7 +20,7 @@ from prefect.states import Failed
 from flows.configs import PipelineConfig
 from flows.reporting import publish_cost_table, publish_summary, publish_task_costs
 from flows.runners import build_task_runner
-from flows.steps import BudgetStop, run_shards, run_single, shard_parameters
+from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
 from tasks.dataset_tasks import assemble_task
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
@@ -28,7 +28,6 @@ from tasks.synthesis_tasks import (
     graph_task,
     plans_task,
     pool_task,
-    single_turn_shards,
     single_turn_task,
     translate_shard_task,
 )
@@ -81,7 +80,8 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
                 summary["stages"].append(_stage_row("plans", [plans], [state]))
             translated: list[Any] = []
             if "translate" in wanted:
-                params, labels = shard_parameters(plans.ref, config.shard_size, pool=pool, config=config.translate,
+                params, labels = shard_parameters(plans.ref, config.shard_size, config.max_shards_per_stage, pool=pool,
+                                                  config=config.translate,
                                                   llm=config.llm, workspace=workspace)
                 progress = run_shards("translate", translate_shard_task, runner, workspace, params, labels)
                 translated = progress.results
@@ -91,7 +91,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             if "distill" in wanted:
                 for stage, task, params in (
                     ("distill", distill_shard_task, [{"translated": out, "config": config.distill} for out in translated]),
-                    ("single_turn", single_turn_task, [{"config": c} for c in single_turn_shards(config.single_turn)]),
+                    ("single_turn", single_turn_task, [{"config": c} for c in single_turn_pieces(config)]),
                 ):
                     params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace} for p in params]
                     labels = [f"{stage} shard {index}" for index in range(len(params))]

@@ -105,7 +105,7 @@ async def _guarded_sample(pool: FunctionPool, kind: str, index: int, config: Sin
 def _choose(pool: FunctionPool, kind: str, rng: random.Random):
     """(target function, offered functions)."""
     classes = pool.by_class  # built once per pool
-    names = sorted(classes)
+    names = pool.class_names
     tool_class = rng.choice(names)
     specs = classes[tool_class]
     target = rng.choice([s for s in specs if s.required_params] if kind == "parallel" else specs)

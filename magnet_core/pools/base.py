@@ -72,6 +72,11 @@ class FunctionPool:
             grouped.setdefault(spec.tool_class or "(none)", []).append(spec)
         return {name: tuple(specs) for name, specs in grouped.items()}
 
+    @cached_property
+    def class_names(self) -> tuple[str, ...]:
+        """Tool class names, sorted ("(none)" for specs without a class)."""
+        return tuple(sorted(self.by_class))
+
     def class_specs(self, tool_class: str | None) -> tuple[FunctionSpec, ...]:
         """The specs of one tool class, in pool order (empty for None or an unknown class)."""
         return self.by_class.get(tool_class, ()) if tool_class is not None else ()
