@@ -48,6 +48,10 @@ def run(
     no_train: bool = typer.Option(False, "--no-train", help="Stop after the dataset."),
 ) -> None:
     """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
+    from flows.local_api import start_early, wait_or_explain
+
+    where = os.environ.get("PREFECT_API_URL") or "embedded Prefect (temporary local server, no server to start)"
+    api = start_early()  # boots while the pipeline imports (a cached re-run is mostly these two waits)
     from pydantic import ValidationError
 
     try:
@@ -56,11 +60,11 @@ def run(
         typer.echo(f"invalid pipeline config:\n{error}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(OFFLINE_BANNER if config.offline else "teacher models configured: roles call the LLM client")
-    where = os.environ.get("PREFECT_API_URL") or "embedded Prefect (temporary local server, no server to start)"
     typer.echo(f"orchestration: {where}")
 
     from flows.pipeline import pipeline_flow
 
+    wait_or_explain(api, float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")))
     started = time.perf_counter()
     state = pipeline_flow(config=config, return_state=True)
     elapsed = time.perf_counter() - started
