@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flows.model_roles import ResolvedModels, resolve_models
 from flows.runners import RunnerSettings
 from magnet_core.dataset.config import AssembleConfig, DatasetTarget
 from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.distill.stage import DistillConfig
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig
+from magnet_core.llm.types import ModelConfig
 from magnet_core.translate.models import TranslateConfig
 from tasks.evaluation_tasks import EvaluationSettings
 from tasks.llm_usage import LLMSettings
@@ -32,6 +34,11 @@ class PipelineConfig(BaseModel):
     max_shards_per_stage: int = Field(
         256, ge=1, le=2_000, description="Upper bound on a stage's shard tasks: bigger inputs get bigger shards "
                                          "(Prefect keeps ~2,000 task runs of a flow's history)")
+    models: dict[str, ModelConfig] = Field(default_factory=dict, description=(
+        "Model aliases (alias -> litellm model, api_base, api_key_env, limits, prices). One alias named "
+        "'teacher' and nothing else puts every model-backed role on it; none: the offline default"))
+    roles: dict[str, str] = Field(default_factory=dict, description=(
+        "Role -> model alias, e.g. student: small. Roles without an entry use the 'teacher' alias"))
     target: DatasetTarget | None = Field(
         None, description="Dataset size: SFT rows and preference pairs wanted (paper mixture) or counts per category. "
                           "When set, the factory derives plans, walks and single-turn counts from it and overrides "
@@ -50,9 +57,19 @@ class PipelineConfig(BaseModel):
     llm: LLMSettings = LLMSettings()
     runner: RunnerSettings = RunnerSettings()
 
+    @model_validator(mode="after")
+    def _models_resolve(self) -> "PipelineConfig":
+        resolve_models(self)  # refuses unknown roles/aliases, unused models and the old per-stage slots
+        return self
+
+    @property
+    def resolved(self) -> ResolvedModels:
+        """The stage configs with every role slot filled from `models:`/`roles:` (what the tasks run)."""
+        return resolve_models(self)
+
     @property
     def offline(self) -> bool:
-        return self.translate.offline and self.distill.offline and self.single_turn.offline
+        return self.resolved.offline
 
     @property
     def dataset_root(self) -> Path:

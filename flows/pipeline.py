@@ -20,8 +20,11 @@ from prefect.states import Failed
 from flows.configs import PipelineConfig
 from flows.reporting import publish_cost_table, publish_summary, publish_task_costs
 from flows.runners import build_task_runner
+from flows.sizing import SizingState
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
-from tasks.dataset_tasks import assemble_task
+from magnet_core.dataset.sizing import available_counts
+from tasks.dataset_tasks import assemble_task, collect_samples
+from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
     distill_shard_task,
@@ -56,6 +59,57 @@ def _task_cost_rows(stage: str, outputs: list[Any], state_names: list[str]) -> l
     return rows
 
 
+def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, single_configs: list[Any], distill_too: bool, runner: Any,
+                workspace: Workspace, summary: dict[str, Any], task_rows: list[dict[str, Any]],
+                suffix: str) -> tuple[list[Any], list[Any]]:
+    """One round: translate the plans (if any), distill them, and generate the single-turn shards."""
+    translated: list[Any] = []
+    if plans is not None:
+        params, labels = shard_parameters(plans.ref, config.shard_size, config.max_shards_per_stage, pool=pool,
+                                          config=stages.translate,
+                                          llm=config.llm, workspace=workspace)
+        progress = run_shards("translate" + suffix, translate_shard_task, runner, workspace, params, labels)
+        translated = progress.results
+        summary["stages"].append(_stage_row("translate" + suffix, translated, progress.state_names))
+        task_rows += _task_cost_rows("translate" + suffix, translated, progress.state_names)
+    distilled: list[Any] = []
+    if distill_too:
+        for stage, task, params in (
+            ("distill", distill_shard_task, [{"translated": out, "config": stages.distill} for out in translated]),
+            ("single_turn", single_turn_task, [{"config": c} for c in single_turn_pieces(config, single_configs)]),
+        ):
+            if not params:
+                continue
+            params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace} for p in params]
+            labels = [f"{stage}{suffix} shard {index}" for index in range(len(params))]
+            progress = run_shards(stage + suffix, task, runner, workspace, params, labels)
+            distilled += progress.results
+            summary["stages"].append(_stage_row(stage + suffix, progress.results, progress.state_names))
+            task_rows += _task_cost_rows(stage + suffix, progress.results, progress.state_names)
+    return translated, distilled
+
+
+def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool: Any, graph: Any, runner: Any, workspace: Workspace,
+                   summary: dict[str, Any], task_rows: list[dict[str, Any]], translated: list[Any],
+                   distilled: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
+    while True:
+        sft_available, pref_available = available_counts(*collect_samples(translated + distilled)[:2], config.assemble.dedup)
+        extra = sizes.top_up(sft_available, pref_available)
+        if extra is None:
+            return translated, distilled
+        plans_config, single_configs = extra
+        suffix = f"-topup{len(sizes.rounds) - 1}"  # artifact keys take letters, digits and dashes
+        plans = None
+        if plans_config is not None:
+            plans, state = run_single(plans_task, pool=pool, graph=graph, config=plans_config, workspace=workspace)
+            summary["stages"].append(_stage_row("plans" + suffix, [plans], [state]))
+            sizes.note_paths(plans.summary)
+        more_translated, more_distilled = _synthesize(config, stages, pool, plans, single_configs, True, runner, workspace,
+                                                      summary, task_rows, suffix)
+        translated, distilled = translated + more_translated, distilled + more_distilled
+
+
 def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str, Any] | Any:
     if until not in STAGES:
         raise ValueError(f"unknown stage {until!r}; stages: {STAGES}")
@@ -68,43 +122,37 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     summary: dict[str, Any] = {"run_id": run_id, "until": until, "offline": config.offline, "status": "Running",
                                "ledger_dir": str(workspace.ledger_dir), "stages": [], "skipped": []}
     task_rows: list[dict[str, Any]] = []
+    stages = config.resolved  # stage configs with their role slots filled from `models:`/`roles:`
+    summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
             pool = pool_task(config.pool)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
-                graph, state = run_single(graph_task, pool=pool, config=config.graph, workspace=workspace)
+                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace)
                 summary["stages"].append(_stage_row("graph", [graph], [state]))
+            sizes = SizingState(config, stages.single_turn)
             if "plans" in wanted:
-                plans, state = run_single(plans_task, pool=pool, graph=graph, config=config.plans, workspace=workspace)
+                plans, state = run_single(plans_task, pool=pool, graph=graph, config=sizes.plans_config(), workspace=workspace)
                 summary["stages"].append(_stage_row("plans", [plans], [state]))
+                sizes.note_paths(plans.summary)
+                single_configs = sizes.round_one(int(plans.summary.get("paths", plans.items_out)))
             translated: list[Any] = []
-            if "translate" in wanted:
-                params, labels = shard_parameters(plans.ref, config.shard_size, config.max_shards_per_stage, pool=pool,
-                                                  config=config.translate,
-                                                  llm=config.llm, workspace=workspace)
-                progress = run_shards("translate", translate_shard_task, runner, workspace, params, labels)
-                translated = progress.results
-                summary["stages"].append(_stage_row("translate", translated, progress.state_names))
-                task_rows += _task_cost_rows("translate", translated, progress.state_names)
             distilled: list[Any] = []
+            if "translate" in wanted:
+                translated, distilled = _synthesize(config, stages, pool, plans, single_configs, "distill" in wanted, runner,
+                                                    workspace, summary, task_rows, "")
             if "distill" in wanted:
-                for stage, task, params in (
-                    ("distill", distill_shard_task, [{"translated": out, "config": config.distill} for out in translated]),
-                    ("single_turn", single_turn_task, [{"config": c} for c in single_turn_pieces(config)]),
-                ):
-                    params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace} for p in params]
-                    labels = [f"{stage} shard {index}" for index in range(len(params))]
-                    progress = run_shards(stage, task, runner, workspace, params, labels)
-                    distilled += progress.results
-                    summary["stages"].append(_stage_row(stage, progress.results, progress.state_names))
-                    task_rows += _task_cost_rows(stage, progress.results, progress.state_names)
+                translated, distilled = _top_up_rounds(config, stages, sizes, pool, graph, runner, workspace, summary, task_rows,
+                                                       translated, distilled)
+                summary["sizing"] = sizes.report()
             summary["skipped"] = sorted(wanted & UNWIRED)
         if "assemble" in wanted:
-            assemble_config = config.assemble.model_copy(update={"root": workspace.dataset_root_path})
+            assemble_config = sizes.assemble_config().model_copy(update={"root": workspace.dataset_root_path})
             dataset, _ = run_single(assemble_task, outputs=translated + distilled, config=assemble_config, workspace=workspace)
             summary.update(dataset_path=dataset.ref.path, card_path=dataset.card_path, dataset_version=dataset.version_id,
-                           dataset_counts=dataset.counts)
+                           dataset_counts=dataset.counts,
+                           dataset_mixture={"sft": dataset.mixture, "preference": dataset.preference_mixture})
         if config.training is not None and "train_sft" in wanted:
             base, _ = run_single(base_model_task, settings=config.training, workspace=workspace)
             sft, _ = run_single(train_sft_task, settings=config.training, dataset=dataset.ref, base_model=base,

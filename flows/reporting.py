@@ -21,6 +21,9 @@ LEDGER_COLUMNS = ("model", "role", "stage", "status", "cached", "prompt_tokens",
 def read_ledger(ledger_dir: Path):
     import pandas as pd
 
+    from magnet_core.llm.ledger import consolidate
+
+    consolidate(ledger_dir)  # journals of killed shards become parts: their spending is reported too
     parts = sorted(Path(ledger_dir).glob("*.parquet"))
     if not parts:
         return pd.DataFrame({column: [] for column in LEDGER_COLUMNS})
@@ -83,6 +86,12 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     for stage in summary.get("stages", []):
         lines.append(f"| {stage['stage']} | {stage['shards']} | {stage['cached']} | {stage['items_in']} | "
                      f"{stage['items_out']} | {stage['rejects']} |")
+    for part, rows in (summary.get("dataset_mixture") or {}).items():
+        if rows:
+            lines += ["", f"Mixture ({part}): target vs achieved", "", "| category | available | target | achieved | surplus | shortfall | note |",
+                      "|---|---:|---:|---:|---:|---:|---|"]
+            lines += [f"| {r['category']} | {r['available']} | {r['target_count']:g} | {r['achieved']} | {r.get('surplus', 0)} | "
+                      f"{r.get('shortfall', 0)} | {r.get('note', '')} |" for r in rows]
     costs = summary.get("costs", {})
     lines += ["", f"LLM calls this run: {costs.get('calls', 0)}, cost ${costs.get('cost_usd', 0.0):.6f}"]
     if summary.get("message"):

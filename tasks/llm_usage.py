@@ -5,9 +5,9 @@ shard task gets its own `LLMClient` (same on-disk response cache). The spending 
 concurrency limit are per run, not per shard nor per process: every client of the run, in any worker
 process, adds its spend to and takes its call slots from one shared store (`llm.shared_store`: files
 under the run directory by default, Redis for workers on several machines), keyed by the flow run, so
-a resumed run counts afresh as a new process always did. Each client's call records are
-written as one Parquet part under the run's ledger directory: the factory's own ledger, complete even
-when Prefect's history is trimmed.
+a resumed run counts afresh as a new process always did. Each client's call records are appended to a
+journal as calls finish and written as one Parquet part at the end of the shard under the run's ledger
+directory: the factory's own ledger, complete even when Prefect's history is trimmed or a process is killed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from magnet_core.llm.budget import Budget
+from magnet_core.llm.ledger import Ledger
 from magnet_core.llm.shared_state import SharedStore, store_for
 from tasks.workspace import Workspace
 
@@ -96,17 +97,14 @@ def shard_client(llm: LLMSettings, workspace: Workspace, stage: str, key: str, n
     store = run_store(llm, workspace)
     client.budget = shared_budget(workspace.run_id, llm.max_cost_usd, store)
     client.shared = store
+    # one journal (then one part) per attempt: a retried shard keeps the records (and costs) of its failed try,
+    # and a killed one leaves its journal, so every call that finished is on record
+    client.ledger = Ledger(journal=workspace.ledger_dir / f"{key}-{uuid.uuid4().hex[:8]}.jsonl")
     holder = ShardClient(client)
     try:
         yield holder
     finally:
-        part = None
-        if client.ledger.records:
-            # one part per attempt: a retried shard keeps the records (and costs) of its failed try
-            part = workspace.ledger_dir / f"{key}-{uuid.uuid4().hex[:8]}.parquet"
-            temporary = part.with_suffix(".tmp")
-            client.write_ledger(temporary)
-            temporary.replace(part)
+        part = client.ledger.close_journal()
         run = client.totals().run
         holder.usage = ShardUsage(
             calls=run.calls, cached_calls=run.cached_calls, failed_calls=run.failed_calls,

@@ -23,8 +23,10 @@ def register(app: typer.Typer) -> None:
 
 
 def load_config(path: Path | None, workdir: str | None, runner: str | None, dask_address: str | None,
-                no_train: bool):
+                no_train: bool, teacher: str | None = None, api_base: str | None = None,
+                api_key_env: str | None = None):
     from flows.configs import PipelineConfig
+    from magnet_core.llm.registry import single_model
 
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path else {}
     if not isinstance(raw, dict):
@@ -37,6 +39,10 @@ def load_config(path: Path | None, workdir: str | None, runner: str | None, dask
             raw["runner"]["dask_address"] = dask_address
     if no_train:
         raw["training"] = None
+    if teacher:  # the common case: one `teacher` alias, every model-backed role on it
+        raw["models"] = {**raw.get("models", {}), **single_model(teacher, api_base, api_key_env)}
+    elif api_base or api_key_env:
+        raise typer.BadParameter("--api-base and --api-key-env go with --teacher MODEL")
     return PipelineConfig.model_validate(raw)
 
 
@@ -46,6 +52,10 @@ def run(
     runner: str = typer.Option(None, "--runner", help="Shard task runner: thread (default) or dask."),
     dask_address: str = typer.Option(None, "--dask-address", help="tcp://host:port of a Dask scheduler."),
     no_train: bool = typer.Option(False, "--no-train", help="Stop after the dataset."),
+    teacher: str = typer.Option(None, "--teacher", help="litellm model string for every model-backed role "
+                                "(the `teacher` alias), e.g. openai/gpt-4o-mini or hosted_vllm/Qwen2.5-7B-Instruct."),
+    api_base: str = typer.Option(None, "--api-base", help="Base URL of the teacher's OpenAI-compatible server."),
+    api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the teacher's API key."),
 ) -> None:
     """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
     from flows.local_api import start_early, wait_or_explain
@@ -55,7 +65,7 @@ def run(
     from pydantic import ValidationError
 
     try:
-        config = load_config(config_path, workdir, runner, dask_address, no_train)
+        config = load_config(config_path, workdir, runner, dask_address, no_train, teacher, api_base, api_key_env)
     except ValidationError as error:
         typer.echo(f"invalid pipeline config:\n{error}", err=True)
         raise typer.Exit(code=2) from None
@@ -91,9 +101,29 @@ def _print_summary(summary: dict, offline: bool) -> None:
             typer.echo(f"{label_text + ':':<17}{summary[key]}")
     if summary.get("dataset_counts"):
         typer.echo("dataset rows:    " + ", ".join(f"{k} {v}" for k, v in sorted(summary["dataset_counts"].items())))
+    _print_mixture(summary)
     costs = summary.get("costs", {})
     typer.echo(f"teacher calls this run: {costs.get('calls', 0)} (cost ${costs.get('cost_usd', 0.0):.6f})"
                + (" - offline roles make none" if offline else ""))
+
+
+def _print_mixture(summary: dict) -> None:
+    """Achieved against target per category, with every surplus and shortfall (issue 12)."""
+    sizing = summary.get("sizing") or {}
+    if sizing:
+        typer.echo(f"dataset size: {sizing['mode']}; rounds: " + "; ".join(
+            f"{r['round']}: paths {r['paths']}, samples {sum(r['samples'].values())}, pairs {sum(r['pairs'].values())}"
+            for r in sizing.get("rounds", [])))
+        for name, why in sorted(sizing.get("notes", {}).items()):
+            typer.echo(f"  {name}: {why}")
+    for part, rows in (summary.get("dataset_mixture") or {}).items():
+        if not rows:
+            continue
+        typer.echo(f"mixture ({part}): category      target  achieved  surplus  shortfall")
+        for row in rows:
+            note = f"  [{row['note']}]" if row.get("note") else ""
+            typer.echo(f"  {row['category']:<25} {row['target_count']:>8.0f} {row['achieved']:>9} {row.get('surplus', 0):>8} "
+                       f"{row.get('shortfall', 0):>10}{note}")
 
 
 def _print_timing(workdir: Path, elapsed: float, summary: dict) -> None:

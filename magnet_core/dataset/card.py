@@ -30,11 +30,12 @@ def _yaml_header(manifest: dict[str, Any]) -> str:
 
 
 def _mixture_table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| category | available | target | target share | achieved | achieved share | note |", "|---|---:|---:|---:|---:|---:|---|"]
+    lines = ["| category | available | target | target share | achieved | achieved share | surplus | shortfall | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         lines.append(
             f"| {row['category']} | {row['available']} | {row['target_count']:g} | {row['target_share']:.1%} "
-            f"| {row['achieved']} | {row['achieved_share']:.1%} | {row['note']} |"
+            f"| {row['achieved']} | {row['achieved_share']:.1%} | {row.get('surplus', 0)} | {row.get('shortfall', 0)} | {row['note']} |"
         )
     return lines
 
@@ -53,13 +54,16 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
         lines.append("teacher-generated (offline: false)")
     lines.append(f"rows: sft {counts['sft']}, preference {counts['preference']}, rejects {counts['rejects']}")
     lines.append(f"source pools: {', '.join(f'{k} ({v})' for k, v in stats['source_pools'].items()) or 'none'}")
-    lines.append("mixture (sft), target vs achieved:")
-    for row in manifest["mixture"]:
-        note = f"  [{row['note']}]" if row["note"] else ""
-        lines.append(
-            f"  {row['category']:<12} target {row['target_count']:>9.1f} ({row['target_share']:.1%})"
-            f"  achieved {row['achieved']:>6} ({row['achieved_share']:.1%}){note}"
-        )
+    for part, key in (("sft", "mixture"), ("preference", "preference_mixture")):
+        if not manifest.get(key):
+            continue
+        lines.append(f"mixture ({part}), target vs achieved:")
+        for row in manifest[key]:
+            note = f"  [{row['note']}]" if row["note"] else ""
+            lines.append(
+                f"  {row['category']:<12} target {row['target_count']:>9.1f} ({row['target_share']:.1%})"
+                f"  achieved {row['achieved']:>6} ({row['achieved_share']:.1%}){note}"
+            )
     turns, calls = stats["turns_per_sample"], stats["calls_per_turn"]
     lines.append(f"turns/sample mean {turns['mean']:.2f} (max {turns['max']:g}); calls/turn mean {calls['mean']:.2f}; cost ${stats['cost_usd']['total']:.4f}")
     lines.append("rejects by stage/reason:" if manifest["rejects_by_reason"] else "rejects: none")

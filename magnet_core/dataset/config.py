@@ -174,7 +174,7 @@ class AssembleConfig(BaseModel):
     root: Path = Path("data")
     cache_dir: Path | None = None
     mixture: MixtureTarget = Field(default_factory=MixtureTarget.paper_ratios)
-    preference_mixture: MixtureTarget | None = None
+    preference_mixture: MixtureTarget | None = Field(default_factory=MixtureTarget.paper_preference_ratios)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     decontamination: DecontamConfig = Field(default_factory=DecontamConfig)
     seed: int = 0

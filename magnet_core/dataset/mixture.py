@@ -78,26 +78,42 @@ def apply_mixture(samples: Sequence[Sample], target: MixtureTarget, seed: int) -
         reason = "mixture_surplus" if name in targets else "category_not_in_mixture"
         for sample in items[take:]:
             rejects.append(Reject(stage=STAGE, item_id=sample_id(sample), reason=reason, detail=f"category {name!r}", payload=sample_payload(sample)))
+    return selected, rejects, _report(targets, available, counts, exact, missing, target.mode)
+
+
+def _report(targets: dict[str, float], available: dict[str, int], counts: dict[str, int], exact: dict[str, float],
+            missing: set[str], mode: str) -> tuple[MixtureRow, ...]:
+    """One row per category: target, achieved, and every surplus (not kept) or shortfall, in words."""
     kept_total = sum(counts.values())
     target_sum = sum(targets.values()) or 1.0
+    limits = sorted(name for name in targets if targets[name] > 0 and name not in missing and counts.get(name, 0) == available.get(name, 0))
     report = []
     for name in sorted(set(targets) | set(available)):
-        note = ""
+        have, got = available.get(name, 0), counts.get(name, 0)
+        shortfall = max(0, math.ceil(exact.get(name, 0.0) - 1e-9) - got) if name in targets else 0
+        surplus = have - got
+        notes = []
         if name in missing:
-            note = "no samples available: left out of the mixture"
+            notes.append("no samples available: left out of the mixture")
         elif name not in targets:
-            note = "not in the target: not kept"
-        elif counts.get(name, 0) < exact.get(name, 0.0) - 1:
-            note = f"short by {exact[name] - counts[name]:.0f}"
+            notes.append(f"not in the target: {have} not kept")
+        else:
+            if shortfall > (1 if mode == "ratios" else 0):
+                notes.append(f"short by {shortfall}")
+            if surplus:
+                why = f" (ratio capped by {', '.join(limits)})" if mode == "ratios" and limits else ""
+                notes.append(f"surplus {surplus} not kept{why}")
         report.append(
             MixtureRow(
                 category=name,
-                available=available.get(name, 0),
+                available=have,
                 target_count=round(exact.get(name, 0.0), 3),
                 target_share=round(targets.get(name, 0.0) / target_sum, 4),
-                achieved=counts.get(name, 0),
-                achieved_share=round(counts.get(name, 0) / kept_total, 4) if kept_total else 0.0,
-                note=note,
+                achieved=got,
+                achieved_share=round(got / kept_total, 4) if kept_total else 0.0,
+                surplus=surplus,
+                shortfall=shortfall if mode == "counts" or shortfall > 1 else 0,  # a ratio split is exact within one
+                note="; ".join(notes),
             )
         )
-    return selected, rejects, tuple(report)
+    return tuple(report)

@@ -16,7 +16,7 @@ from typing import Any
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.domain.trajectory import Reject
 from magnet_core.graph.edges import DependencyEdge, DependencyKind, EdgeEvidence, make_edge
-from magnet_core.llm.types import LLMError, LLMRequest, ModelConfig
+from magnet_core.llm.types import CircuitOpenError, LLMRequest, LLMRequestError, LLMTransientExhausted, ModelConfig
 from magnet_core.prompts import load_prompt
 
 ROLE = "dependency_judge"
@@ -145,7 +145,7 @@ class LLMDependencyJudge:
         item = target.qualified_name
         try:
             response = await self.client.complete(request, self.model)
-        except LLMError as error:
+        except (LLMRequestError, LLMTransientExhausted, CircuitOpenError) as error:  # setup errors/budget stop the run
             return [], [Reject(stage=STAGE, item_id=item, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
         try:
             edges, problems = parse_judge_answer(response.content, target, candidates, self.name)

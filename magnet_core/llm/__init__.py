@@ -14,6 +14,8 @@ from magnet_core.llm.types import (
     CircuitOpenError,
     LLMError,
     LLMPermanentError,
+    LLMRequestError,
+    LLMSetupError,
     LLMRequest,
     LLMResponse,
     LLMTransientExhausted,
@@ -22,6 +24,6 @@ from magnet_core.llm.types import (
 
 __all__ = [
     "AdmissionConfig", "BreakerConfig", "BudgetExceededError", "CallRecord", "CircuitOpenError", "LLMClient",
-    "LLMError", "LLMPermanentError", "LLMRequest", "LLMResponse", "LLMTransientExhausted", "ModelConfig",
+    "LLMError", "LLMPermanentError", "LLMRequest", "LLMRequestError", "LLMSetupError", "LLMResponse", "LLMTransientExhausted", "ModelConfig",
     "RetryPolicy", "Totals", "Usage",
 ]

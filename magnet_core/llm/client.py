@@ -26,14 +26,15 @@ from magnet_core.llm.cost import CostCalculator
 from magnet_core.llm.ledger import CallRecord, Ledger, Totals
 from magnet_core.llm.answer import read_answer
 from magnet_core.llm.litellm_loader import import_litellm
-from magnet_core.llm.retry import FailureKind, RetryPolicy, classify, retry_after_seconds, status_code
+from magnet_core.llm.retry import FailureKind, RetryPolicy, classify, is_setup_failure, retry_after_seconds, status_code
 from magnet_core.llm.redaction import redact
 from magnet_core.llm.types import (
     CircuitOpenError,
     LLMError,
-    LLMPermanentError,
     LLMRequest,
+    LLMRequestError,
     LLMResponse,
+    LLMSetupError,
     LLMTransientExhausted,
     ModelConfig,
 )
@@ -233,7 +234,8 @@ class LLMClient:
         status = status_code(error)
         detail = redact(f"{type(error).__name__}{f' (HTTP {status})' if status else ''}: {error}", secrets)[:800]
         if kind is FailureKind.PERMANENT:
-            result: LLMError = LLMPermanentError(f"{model.model}: not retried, {detail}")
+            error_type = LLMSetupError if is_setup_failure(error) else LLMRequestError
+            result: LLMError = error_type(f"{model.model}: not retried, {detail}")
         else:
             result = LLMTransientExhausted(f"{model.model}: still failing after {retries} retries, {detail}")
         self._record(request, model, key, status="failed", latency_s=latency, retries=retries, error=str(result))
@@ -246,7 +248,7 @@ class LLMClient:
         if not value:
             message = f"{model.model}: environment variable {model.api_key_env} (api_key_env) is not set"
             self._record(request, model, key, status="failed", error=message)
-            raise LLMPermanentError(message)
+            raise LLMSetupError(message)
         return value
 
     @staticmethod

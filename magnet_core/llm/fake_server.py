@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import signal
 import threading
 import time
 from collections import Counter
@@ -44,6 +46,8 @@ class FakeServerConfig:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     model_name: str = "fake-model"
+    known_models: tuple[str, ...] = ()  # non-empty: any other model gets 404, as a real server answers
+    kill_at: tuple[int, int] | None = None  # (pid, n): SIGKILL pid when request n arrives (crash tests), no answer
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -152,6 +156,11 @@ class FakeLLMServer:
             messages = list(body["messages"])
         except (json.JSONDecodeError, KeyError, TypeError):
             return _error(400, "invalid_request_error", "body must be JSON with a 'messages' list")
+        if config.known_models and str(body.get("model")) not in config.known_models:
+            return _error(404, "model_not_found", f"The model `{body.get('model')}` does not exist.")
+        if config.kill_at is not None and index == config.kill_at[1]:
+            os.kill(config.kill_at[0], signal.SIGKILL)  # requests before this one were answered, this one never is
+            return _error(503, "killed", "client killed by the test")
         fault = self._fault_for(index, config)
         if fault is not None:
             self.stats.by_fault[fault] += 1

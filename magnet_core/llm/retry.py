@@ -69,6 +69,19 @@ def classify(error: BaseException) -> FailureKind:
     return FailureKind.PERMANENT
 
 
+_SETUP_STATUS = {401, 402, 403, 404}
+_SETUP_NAMES = {"AuthenticationError", "PermissionDeniedError", "NotFoundError", "LiteLLMUnknownProvider",
+                "PaymentRequiredError"}
+
+
+def is_setup_failure(error: BaseException) -> bool:
+    """A permanent failure of the model itself (key, permission, unknown model/provider, payment), not of
+    one request: every call would fail alike, so the run must stop instead of rejecting items."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return (bool(names & _SETUP_NAMES) or status_code(error) in _SETUP_STATUS
+            or "LLM Provider NOT provided" in str(error))  # litellm's BadRequestError for an unknown provider
+
+
 def status_code(error: BaseException) -> int | None:
     status = getattr(error, "status_code", None)
     return status if isinstance(status, int) else None

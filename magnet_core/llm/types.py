@@ -62,6 +62,15 @@ class LLMPermanentError(LLMError):
     """Auth, bad request, unknown model: retrying cannot help; fail at once with the reason."""
 
 
+class LLMSetupError(LLMPermanentError):
+    """The model cannot be used at all (key missing or refused, unknown model or provider, unpaid): every
+    call would fail the same way, so it aborts the run; it never becomes an item reject or a cache entry."""
+
+
+class LLMRequestError(LLMPermanentError):
+    """This one request is refused (bad request, context too long, content policy): the item is rejected."""
+
+
 class LLMTransientExhausted(LLMError):
     """429/5xx/timeouts persisted through every retry."""
 

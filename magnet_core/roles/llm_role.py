@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict
 
 from magnet_core.llm.types import (
     CircuitOpenError,
-    LLMPermanentError,
     LLMRequest,
+    LLMRequestError,
     LLMResponse,
     LLMTransientExhausted,
     ModelConfig,
@@ -24,8 +24,9 @@ from magnet_core.prompts import load_prompt
 
 OFFLINE = "offline"
 ROLE_NAMES = ("category_labeller", "query_writer", "call_writer", "teacher", "negative_sampler", "error_judge", "simulator")
-# Failures that condemn one item (it becomes a reject); BudgetExceededError is not among them on purpose.
-ITEM_LLM_ERRORS = (LLMPermanentError, LLMTransientExhausted, CircuitOpenError)
+# Failures that condemn one item (it becomes a reject). Not among them on purpose: BudgetExceededError (the
+# run halts, resumable) and LLMSetupError (missing/wrong key, unknown model: the run aborts, nothing cached).
+ITEM_LLM_ERRORS = (LLMRequestError, LLMTransientExhausted, CircuitOpenError)
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 

@@ -31,7 +31,7 @@ def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_p
                                                           prefect_reads, monkeypatch):
     monkeypatch.setenv("MAGNET_TEST_TEACHER_KEY", SECRET)
     model = teacher(fake_llm, api_key_env="MAGNET_TEST_TEACHER_KEY").model_dump()
-    config = make_config(tmp_path, translate={"models": {"query_writer": model}})
+    config = make_config(tmp_path, models={"writer": model}, roles={"query_writer": "writer"})
     executions_before = STAGE_EXECUTIONS.get("translate", 0)
     first_state, first = _run(translate_flow, config)
     assert first_state.is_completed(), first_state.message
@@ -74,7 +74,7 @@ def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_p
 def test_budget_cap_ends_the_run_failed_and_a_higher_cap_resumes(prefect_harness, tmp_path, fake_llm, make_config,
                                                                   teacher):
     model = teacher(fake_llm, input_cost_per_mtok=2500.0).model_dump()  # $0.30 per call: 4 calls reach the cap
-    config = make_config(tmp_path, max_plans=8, shard_size=2, translate={"models": {"query_writer": model}},
+    config = make_config(tmp_path, max_plans=8, shard_size=2, models={"writer": model}, roles={"query_writer": "writer"},
                          llm={"max_cost_usd": 1.0}, runner={"max_workers": 1})
     state, _ = _run(translate_flow, config)
     assert state.is_failed()

@@ -152,9 +152,9 @@ def test_deployment_triggered_through_the_api_runs_on_the_worker(real_server, tm
     assert deployment["work_pool_name"] == "magnet-cpu"
     assert "config" in deployment["parameter_openapi_schema"]["properties"], "the UI renders the config form"
 
-    fake_llm.server.configure(schedule=("server_error",))  # the first teacher call fails: an infrastructure error
+    fake_llm.server.configure(schedule=(None, "server_error"))  # preflight passes, the first stage call fails: an infrastructure error
     config = make_config(tmp_path, max_plans=3, shard_size=100,
-                         translate={"models": {"query_writer": teacher(fake_llm).model_dump()}})
+                         models={"writer": teacher(fake_llm).model_dump()}, roles={"query_writer": "writer"})
     worker_log = open(tmp_path / "worker.log", "wb")
     worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "magnet-cpu", "--type", "process"],
                               env=env, stdout=worker_log, stderr=subprocess.STDOUT, cwd=tmp_path)

@@ -187,4 +187,4 @@ def test_a_permanent_model_error_rejects_the_item_not_the_run(bfcl_pool, transla
                          client=_client())
     assert len(result.trajectories) == 1
     reject = next(r for r in result.rejects if r.reason == "llm_error")
-    assert reject.stage == "distill" and "LLMPermanentError" in reject.detail
+    assert reject.stage == "distill" and "LLMRequestError" in reject.detail  # one bad request, not a bad setup

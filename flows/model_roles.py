@@ -1,0 +1,98 @@
+"""From the pipeline config's one `models:`/`roles:` mapping to the stage configs the tasks run.
+
+Which roles each configured stage calls is written down here, once; `magnet_core.llm.registry` does
+the resolution (and refuses what cannot be meant). The stage configs keep their `RoleModels` slots as
+the *resolved* form only: a user never fills them (`PipelineConfig` refuses it), so there is one way
+to name a model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
+from magnet_core.distill.single_turn import SingleTurnConfig
+from magnet_core.distill.stage import DISTILL_ROLES, DistillConfig
+from magnet_core.graph.stage import GraphStageConfig
+from magnet_core.llm.registry import ModelRegistryError, distinct_models, resolve_roles
+from magnet_core.llm.types import ModelConfig
+from magnet_core.roles.llm_role import RoleModels
+from magnet_core.translate.models import TRANSLATE_ROLES, TranslateConfig
+
+if TYPE_CHECKING:
+    from flows.configs import PipelineConfig
+
+# Stage-level slots that used to name models; refused so that models are named only at the top level.
+OLD_SLOTS = ("translate.models", "distill.models", "distill.student", "single_turn.models")
+
+
+class ResolvedModels(BaseModel):
+    """The stage configs with their role slots filled from the registry, and the role -> model map."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    by_role: dict[str, ModelConfig] = Field(default_factory=dict)
+    graph: GraphStageConfig
+    translate: TranslateConfig
+    distill: DistillConfig
+    single_turn: SingleTurnConfig
+
+    @property
+    def labeller(self) -> ModelConfig | None:
+        return self.by_role.get("category_labeller")
+
+    @property
+    def judge(self) -> ModelConfig | None:
+        return self.by_role.get("dependency_judge")
+
+    @property
+    def offline(self) -> bool:
+        return not self.by_role
+
+    def distinct(self) -> list[tuple[tuple[str, ...], ModelConfig]]:
+        return distinct_models(self.by_role)
+
+
+def called_roles(config: "PipelineConfig") -> dict[str, list[str]]:
+    """role -> the configured stages that call it."""
+    calls: dict[str, list[str]] = {"category_labeller": ["pool"]}  # pools without categories get labelled
+    if config.graph.judge == "llm":
+        calls["dependency_judge"] = ["graph"]
+    for role in TRANSLATE_ROLES:
+        calls.setdefault(role, []).append("translate")
+    for role in (*DISTILL_ROLES, "student"):
+        calls.setdefault(role, []).append("distill")
+    if any(getattr(config.single_turn, kind) for kind in SINGLE_TURN_KINDS):
+        calls.setdefault("teacher", []).append("single_turn")  # its queries and values are always offline
+    return calls
+
+
+def old_slot_problems(config: "PipelineConfig") -> list[str]:
+    filled = {"translate.models": config.translate.models != RoleModels(),
+              "distill.models": config.distill.models != RoleModels(),
+              "distill.student": config.distill.student is not None,
+              "single_turn.models": config.single_turn.models != RoleModels()}
+    return [f"{slot}: models are named once, in the top-level models: (alias -> model) and roles: (role -> alias)"
+            for slot in OLD_SLOTS if filled[slot]]
+
+
+def resolve_models(config: "PipelineConfig") -> ResolvedModels:
+    problems = old_slot_problems(config)
+    if problems:
+        raise ModelRegistryError("; ".join(problems))
+    by_role = resolve_roles(config.models, config.roles, called_roles(config))
+    if config.graph.judge == "llm" and "dependency_judge" not in by_role:
+        raise ModelRegistryError("graph.judge: 'llm' needs a model for the dependency_judge role "
+                                 "(a models.teacher alias or roles.dependency_judge)")
+
+    def slots(roles: tuple[str, ...]) -> RoleModels:
+        return RoleModels(**{role: by_role[role] for role in roles if role in by_role})
+
+    return ResolvedModels(
+        by_role=by_role, graph=config.graph,
+        translate=config.translate.model_copy(update={"models": slots(TRANSLATE_ROLES)}),
+        distill=config.distill.model_copy(update={"models": slots(DISTILL_ROLES), "student": by_role.get("student")}),
+        single_turn=config.single_turn.model_copy(update={"models": slots(("teacher",))}),
+    )

@@ -1,0 +1,129 @@
+"""From the dataset the user wants to the sizes every stage must produce, and back again after a round.
+
+Yields are "rows that reach the mixture (after verification and dedup) per unit asked": per path for
+multi-turn (each path gives P and usually P'), per sample asked for the single-turn kinds, per pair asked
+for their pairs. Round 1 uses `PRIOR_YIELDS` (measured on the offline default, BFCL pool) plus the
+margin; after it, the yields measured on round 1 size a top-up for the categories still short. Without
+an explicit target the wanted counts are implied by the plans: enough of every other category that the
+ratio mixture keeps every multi-turn row (raising the single-turn counts, never lowering them).
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from magnet_core.dataset.config import CATEGORIES, SINGLE_TURN_CATEGORIES, DatasetTarget, MixtureTarget
+
+KINDS = (*SINGLE_TURN_CATEGORIES, "irrelevance")
+MIN_YIELD = 0.02  # below this a category is treated as exhausted: asking 50x more is not a plan
+
+
+class Yields(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    multi_turn_per_path: float = Field(gt=0)
+    multi_turn_pairs_per_path: float = Field(ge=0)
+    samples: dict[str, float]  # kind -> SFT rows kept per sample asked
+    pairs: dict[str, float]  # kind -> pairs kept per pair asked
+
+
+# Offline default on the BFCL pool (128 functions), seed 0: 200 paths, 200 samples and pairs of each kind.
+PRIOR_YIELDS = Yields(multi_turn_per_path=1.4, multi_turn_pairs_per_path=2.4,
+                      samples={"single": 0.85, "parallel": 0.8, "multiple": 0.85, "irrelevance": 0.9},
+                      pairs={"single": 0.85, "parallel": 0.75, "multiple": 0.85, "irrelevance": 0.9})
+
+
+class Request(BaseModel):
+    """What one round generates: paths for plans, and samples / pairs per single-turn kind."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    paths: int = 0
+    samples: dict[str, int] = Field(default_factory=dict)
+    pairs: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.paths == 0 and not any(self.samples.values()) and not any(self.pairs.values())
+
+
+def _ask(wanted: int, per_unit: float, margin: float) -> int:
+    return 0 if wanted <= 0 else math.ceil(wanted * (1.0 + margin) / max(per_unit, MIN_YIELD) - 1e-9)  # no float dust
+
+
+def request_for(sft: dict[str, int], pref: dict[str, int], yields: Yields, margin: float) -> Request:
+    """Round sizes for `sft` rows and `pref` pairs wanted per category (missing = 0)."""
+    paths = max(_ask(sft.get("multi_turn", 0), yields.multi_turn_per_path, margin),
+                _ask(pref.get("multi_turn", 0), yields.multi_turn_pairs_per_path, margin))
+    pairs = {kind: _ask(pref.get(kind, 0), yields.pairs[kind], margin) for kind in KINDS}
+    samples = {kind: max(_ask(sft.get(kind, 0), yields.samples[kind], margin), pairs[kind]) for kind in KINDS}
+    return Request(paths=paths, samples=samples, pairs=pairs)
+
+
+def implied_counts(mixture: MixtureTarget, multi_turn: float) -> dict[str, int]:
+    """Without a target: per category, what a ratio mixture needs to keep `multi_turn` multi-turn rows."""
+    share = mixture.targets.get("multi_turn", 0.0)
+    if mixture.mode != "ratios" or share <= 0:
+        return {}
+    return {name: math.ceil(multi_turn * ratio / share) for name, ratio in mixture.targets.items() if ratio > 0}
+
+
+def wanted_counts(target: DatasetTarget | None, sft_mixture: MixtureTarget, pref_mixture: MixtureTarget | None,
+                  multi_turn_rows: float, multi_turn_pairs: float) -> tuple[dict[str, int], dict[str, int]]:
+    """(SFT rows, pairs) wanted per category: the target's, or those implied by the multi-turn output."""
+    if target is not None:
+        return target.sft_category_counts(), target.preference_category_counts()
+    pref = implied_counts(pref_mixture, multi_turn_pairs) if pref_mixture is not None else {}
+    return implied_counts(sft_mixture, multi_turn_rows), pref
+
+
+def top_up(sft_wanted: dict[str, int], pref_wanted: dict[str, int], sft_available: dict[str, int],
+           pref_available: dict[str, int], asked: Request, margin: float) -> tuple[Request, dict[str, str]]:
+    """The next round for the categories still short, sized by the yields round(s) so far measured.
+
+    Returns the request and, per category that cannot be topped up, why (no yield at all: exhausted)."""
+    notes: dict[str, str] = {}
+
+    def more(name: str, wanted: dict[str, int], available: dict[str, int], asked_units: int) -> int:
+        short = wanted.get(name, 0) - available.get(name, 0)
+        if short <= 0:
+            return 0
+        measured = available.get(name, 0) / asked_units if asked_units else 0.0
+        if asked_units and measured < MIN_YIELD:
+            notes[name] = f"exhausted: {available.get(name, 0)} kept of {asked_units} asked"
+            return 0
+        return _ask(short, measured if asked_units else MIN_YIELD, margin)
+
+    pairs = {kind: more(kind, pref_wanted, pref_available, asked.pairs.get(kind, 0)) for kind in KINDS}
+    samples = {kind: max(more(kind, sft_wanted, sft_available, asked.samples.get(kind, 0)), pairs[kind]) for kind in KINDS}
+    paths = max(more("multi_turn", sft_wanted, sft_available, asked.paths),
+                more("multi_turn", pref_wanted, pref_available, asked.paths))
+    return Request(paths=paths, samples=samples, pairs=pairs), notes
+
+
+def merged(first: Request, second: Request) -> Request:
+    return Request(paths=first.paths + second.paths,
+                   samples={k: first.samples.get(k, 0) + second.samples.get(k, 0) for k in KINDS},
+                   pairs={k: first.pairs.get(k, 0) + second.pairs.get(k, 0) for k in KINDS})
+
+
+def count_targets(counts: dict[str, int]) -> MixtureTarget:
+    """Count-mode mixture for the wanted counts (every known category named, 0 when not wanted)."""
+    return MixtureTarget(mode="counts", targets={name: float(counts.get(name, 0)) for name in CATEGORIES})
+
+
+def available_counts(trajectories: list, pairs: list, dedup) -> tuple[dict[str, int], dict[str, int]]:
+    """SFT rows and pairs per category that would reach the mixture: valid, then deduplicated the way the
+    assemble stage does (decontamination is left to assembly: it removes few, the margin covers them)."""
+    from collections import Counter
+
+    from magnet_core.dataset.dedup import deduplicate
+    from magnet_core.dataset.mixture import category_of
+    from magnet_core.dataset.rows import preference_row, sft_row
+    from magnet_core.dataset.stage import _validated
+
+    kept_t, _ = deduplicate(_validated(trajectories, sft_row)[0], dedup)
+    kept_p, _ = deduplicate(_validated(pairs, preference_row)[0], dedup)
+    return dict(Counter(map(category_of, kept_t))), dict(Counter(map(category_of, kept_p)))

@@ -1,0 +1,89 @@
+"""Models defined once: one `teacher` alias covers every role; what cannot be meant is refused by name."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from flows.configs import PipelineConfig
+from magnet_core.llm.registry import ROLES
+
+TEACHER = {"model": "hosted_vllm/qwen", "api_base": "http://127.0.0.1:9/v1"}
+
+
+def test_one_teacher_alias_fills_every_role_of_every_configured_stage():
+    config = PipelineConfig(models={"teacher": TEACHER}, graph={"judge": "llm"})
+    resolved = config.resolved
+    assert set(resolved.by_role) == set(ROLES)
+    assert {m.model for m in resolved.by_role.values()} == {"hosted_vllm/qwen"}
+    for role in ("query_writer", "call_writer", "simulator"):
+        assert resolved.translate.models.for_role(role).model == "hosted_vllm/qwen"
+    for role in ("teacher", "negative_sampler", "error_judge"):
+        assert resolved.distill.models.for_role(role).model == "hosted_vllm/qwen"
+    assert resolved.distill.student.model == resolved.single_turn.models.teacher.model == "hosted_vllm/qwen"
+    assert resolved.judge.model == resolved.labeller.model == "hosted_vllm/qwen"
+    assert not config.offline and len(resolved.distinct()) == 1
+    # the user-facing config stays free of resolved slots, so its JSON form (Prefect's parameters) re-validates
+    assert PipelineConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_roles_map_a_second_model_and_the_rest_stay_on_the_teacher():
+    config = PipelineConfig(models={"teacher": TEACHER, "small": {"model": "ollama/qwen2.5:0.5b"}},
+                            roles={"student": "small"})
+    resolved = config.resolved
+    assert resolved.distill.student.model == "ollama/qwen2.5:0.5b"
+    assert resolved.distill.models.teacher.model == "hosted_vllm/qwen"
+    assert "dependency_judge" not in resolved.by_role, "the heuristic judge calls no model"
+    assert {roles: model.model for roles, model in resolved.distinct()}.keys() >= {("student",)}
+
+
+def test_without_a_teacher_alias_only_mapped_roles_use_a_model():
+    resolved = PipelineConfig(models={"w": TEACHER}, roles={"query_writer": "w"}).resolved
+    assert set(resolved.by_role) == {"query_writer"}
+    assert resolved.translate.models.call_writer is None and resolved.distill.offline
+
+
+def test_no_models_is_the_offline_default():
+    assert PipelineConfig().offline and PipelineConfig().resolved.by_role == {}
+
+
+@pytest.mark.parametrize("raw, field", [
+    ({"models": {"teacher": TEACHER}, "roles": {"writer": "teacher"}}, "roles.writer: unknown role"),
+    ({"models": {"teacher": TEACHER}, "roles": {"student": "big"}}, "roles.student: unknown model alias 'big'"),
+    ({"models": {"teacher": TEACHER}, "roles": {"dependency_judge": "teacher"}}, "roles.dependency_judge: no configured stage"),
+    ({"models": {"teacher": TEACHER}, "single_turn": {"single": 0, "parallel": 0, "multiple": 0, "irrelevance": 0},
+      "distill": {"pairs_per_scenario": 0}, "roles": {"teacher": "teacher"}}, None),
+    ({"models": {"teacher": TEACHER, "spare": TEACHER}}, "models.spare: no role uses this model"),
+    ({"graph": {"judge": "llm"}}, "graph.judge: 'llm' needs a model for the dependency_judge role"),
+    ({"translate": {"models": {"teacher": TEACHER}}}, "translate.models: models are named once"),
+    ({"single_turn": {"models": {"query_writer": TEACHER}}}, "single_turn.models: models are named once"),
+    ({"distill": {"student": TEACHER}}, "distill.student: models are named once"),
+    ({"models": {"teacher": {"model": "x", "api_key": "sk-1"}}}, "api_key"),
+])
+def test_what_cannot_be_meant_is_refused_naming_the_field(raw, field):
+    if field is None:  # the distill stage still calls the teacher role: valid
+        PipelineConfig(**raw)
+        return
+    with pytest.raises(ValidationError, match=field.replace("(", r"\(").replace(")", r"\)")):
+        PipelineConfig(**raw)
+
+
+def test_magnet_run_teacher_flags_make_the_one_alias_config(tmp_path):
+    from magnet_core.cli.run_command import load_config
+
+    config = load_config(None, str(tmp_path), None, None, True, "openai/gpt-4o-mini", "http://127.0.0.1:9/v1", "MY_KEY")
+    teacher = config.models["teacher"]
+    assert (teacher.model, teacher.api_base, teacher.api_key_env) == ("openai/gpt-4o-mini", "http://127.0.0.1:9/v1", "MY_KEY")
+    assert config.resolved.distill.models.error_judge == teacher
+
+
+def test_example_configs_validate():
+    from pathlib import Path
+
+    import yaml
+
+    examples = sorted(Path(__file__).resolve().parents[2].joinpath("examples").glob("*.yaml"))
+    assert len(examples) >= 3
+    for path in examples:
+        config = PipelineConfig.model_validate(yaml.safe_load(path.read_text()))
+        assert config.models["teacher"].model and not config.offline, path
