@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -178,28 +179,40 @@ def stage_costs(size: int, plans_wanted: int, root: Path) -> dict:
     plans = sample_plans(build_graph(pool, GraphStageConfig()), pool, PlanStageConfig(max_plans=plans_wanted))[:plans_wanted]
     timings = {}
 
+    pool.fingerprint(), pool.by_name, pool.by_class, pool.specs_outside("")  # built once per process, as in a run
+
     def timed(key: str, items: int, call):
+        # in a worker thread, as shard tasks run: in the main thread Python 3.11's asyncio.run reprs the whole
+        # result when it restores the SIGINT handler, a cost no pipeline run pays
         wall, cpu = time.perf_counter(), time.process_time()
-        value = call()
+        with ThreadPoolExecutor(1) as executor:
+            value = executor.submit(call).result()
         timings[f"{key}_cpu"] = 1000 * (time.process_time() - cpu) / max(1, items)
         timings[f"{key}_wall"] = 1000 * (time.perf_counter() - wall) / max(1, items)
         return value
 
     translated = timed("translate_ms_per_plan", len(plans), lambda: translate_plans(pool, plans, TranslateConfig()))
     timed("distill_ms_per_scenario", len(translated.translated), lambda: distill(pool, translated.translated, DistillConfig()))
+    # walks on a bigger graph run longer (fewer dead ends): per executed reference call is the like-for-like unit
+    calls = max(1, translated.calls.executed)
+    for stage, items in (("translate", len(plans)), ("distill", len(translated.translated))):
+        per_item = f"{stage}_ms_per_plan" if stage == "translate" else f"{stage}_ms_per_scenario"
+        for clock in ("cpu", "wall"):
+            timings[f"{stage}_ms_per_call_{clock}"] = timings[f"{per_item}_{clock}"] * items / calls
     single = SingleTurnConfig(single=plans_wanted // 2, parallel=0, multiple=plans_wanted // 4, irrelevance=plans_wanted // 4)
     timed("single_turn_ms_per_sample", plans_wanted, lambda: generate_single_turn(pool, single))
-    return {"functions": size, "plans": len(plans), "scenarios": len(translated.translated),
+    return {"functions": size, "plans": len(plans), "scenarios": len(translated.translated), "calls": calls,
             **{k: round(v, 2) for k, v in timings.items()}}
 
 
 def report_stage_costs(rows: list[dict]) -> None:
     print(f"\n== stage ms/item vs pool size: CPU ms (wall ms), load average {os.getloadavg()[0]:.1f} ==")
-    keys = ("translate_ms_per_plan", "distill_ms_per_scenario", "single_turn_ms_per_sample")
-    print(f"{'functions':>10} {'plans':>6} " + " ".join(f"{k:>28}" for k in keys))
+    keys = ("translate_ms_per_plan", "translate_ms_per_call", "distill_ms_per_scenario", "distill_ms_per_call",
+            "single_turn_ms_per_sample")
+    print(f"{'functions':>10} {'plans':>6} {'calls':>6} " + " ".join(f"{k:>26}" for k in keys))
     for row in rows:
-        cells = [f"{row[k + '_cpu']:.1f} ({row[k + '_wall']:.1f})" for k in keys]
-        print(f"{row['functions']:>10} {row['plans']:>6} " + " ".join(f"{c:>28}" for c in cells))
+        cells = [f"{row[k + '_cpu']:.2f} ({row[k + '_wall']:.2f})" for k in keys]
+        print(f"{row['functions']:>10} {row['plans']:>6} {row['calls']:>6} " + " ".join(f"{c:>26}" for c in cells))
     for key in keys:
         values = [row[key + "_cpu"] for row in rows if row[key + "_cpu"] > 0]
         if values:
@@ -210,7 +223,7 @@ def report_stage_costs(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the paper's sizes")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--pool-size", type=int, default=5011)
     parser.add_argument("--stage-sizes", type=int, nargs="*", default=[128, 1000, 5011])
     parser.add_argument("--stage-plans", type=int, default=120)

@@ -136,7 +136,10 @@ class RedisStore:
         return float(self.client.get(f"{self.prefix}:spent_usd") or 0.0)
 
     def add_spend(self, usd: float) -> float:
-        return float(self.client.incrbyfloat(f"{self.prefix}:spent_usd", usd))
+        key = f"{self.prefix}:spent_usd"
+        with self.client.pipeline() as pipe:  # one round trip; the run's keys go away a week after its last call
+            total, _ = pipe.incrbyfloat(key, usd).expire(key, 7 * 24 * 3600).execute()
+        return float(total)
 
     def try_slot(self, name: str, limit: int) -> SlotLease | None:
         token = uuid.uuid4().hex
