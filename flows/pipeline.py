@@ -22,8 +22,7 @@ from flows.reporting import publish_cost_table, publish_summary, publish_task_co
 from flows.runners import build_task_runner
 from flows.sizing import SizingState
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
-from magnet_core.dataset.sizing import available_counts
-from tasks.dataset_tasks import assemble_task, collect_samples
+from tasks.dataset_tasks import assemble_task, available_task
 from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
@@ -94,7 +93,9 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
                    distilled: list[Any]) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
     while True:
-        sft_available, pref_available = available_counts(*collect_samples(translated + distilled)[:2], config.assemble.dedup)
+        available, _ = run_single(available_task, outputs=translated + distilled, dedup=config.assemble.dedup,
+                                  workspace=workspace)
+        sft_available, pref_available = available["sft"], available["preference"]
         extra = sizes.top_up(sft_available, pref_available)
         if extra is None:
             return translated, distilled

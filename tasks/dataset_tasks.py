@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from magnet_core.dataset.config import AssembleConfig, DatasetVersion
+from magnet_core.dataset.config import AssembleConfig, DatasetVersion, DedupConfig
 from magnet_core.dataset.stage import assemble_dataset
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 from tasks.options import stage_task
@@ -89,3 +89,13 @@ def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace:
                          rejects_by_reason=dict(version.rejects_by_reason),
                          mixture=[row.model_dump() for row in version.mixture],
                          preference_mixture=[row.model_dump() for row in version.preference_mixture])
+
+
+@stage_task("available")
+def available_task(outputs: list[StageOutput], dedup: DedupConfig, workspace: Workspace) -> dict[str, dict[str, int]]:
+    """SFT rows and pairs per category that would reach the mixture (the sizing rounds' measure), cached:
+    a warm re-run must not re-read and deduplicate every sample just to learn that nothing is short."""
+    from magnet_core.dataset.sizing import available_counts
+
+    sft, preference = available_counts(*collect_samples(outputs)[:2], dedup)
+    return {"sft": sft, "preference": preference}
