@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# MCP reference servers from npm (filesystem, memory), installed project-locally from the lock file
+NODE_STAMP := tools/mcp-servers/node_modules/.installed
 export OMP_NUM_THREADS ?= 1
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
@@ -11,7 +13,7 @@ export DO_NOT_TRACK := 1
 
 .PHONY: run test venv clean
 
-venv: $(STAMP)
+venv: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,11 +22,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q --no-deps -c constraints.txt bfcl-eval mpmath
 	touch $(STAMP)
 
+$(NODE_STAMP): tools/mcp-servers/package.json tools/mcp-servers/package-lock.json
+	cd tools/mcp-servers && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/magnet run
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tools/mcp-servers/node_modules

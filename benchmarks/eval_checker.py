@@ -1,39 +1,75 @@
-"""Verdict throughput of the BFCL multi-turn checker on all 800 cases, and its two reference points.
+"""Full-set figures for `magnet eval`'s judges, against bfcl-eval's own.
 
-Replays every case's ground truth as a model answer (must score 100%) and the same answer with the last
-call of each turn dropped (must score 0%), timing `check_case` (two fresh backend sets per case, every
-call through the project's executor). Run: `.venv/bin/python benchmarks/eval_checker.py`.
+1. Multi-turn, all 800 cases: per-case agreement with bfcl-eval's official `multi_turn_checker` on the
+   ground truth and every seeded perturbation of `tests/evaluate/differential.py` (float-precision
+   probes and text-format quirks included), with the ask-turn check off (the installed runner) and on
+   (BFCL-v3's), plus our checker's verdict throughput.
+2. Single-turn and relevance/irrelevance, every entry: the oracle answer (each entry's first possible
+   answer) judged by bfcl-eval's `ast_checker` through our decoder, and the BFCL-v3 overall it gives.
+Run: `.venv/bin/python benchmarks/eval_checker.py` (a few minutes on one core).
 """
 
 from __future__ import annotations
 
+import json
+import sys
 import time
+from collections import Counter
+from pathlib import Path
 
-from magnet_core.evaluate.bfcl_data import CATEGORIES, load_cases
-from magnet_core.evaluate.checker import check_case
-from magnet_core.evaluate.ground_truth import parse_ground_truth_turns
-from magnet_core.pools import load_pool
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "evaluate"))
+
+from differential import compare  # noqa: E402
+from single_turn_oracle import oracle_calls  # noqa: E402
+
+from magnet_core.evaluate.bfcl_data import CATEGORIES, SINGLE_TURN_CATEGORIES, load_cases, load_single_turn  # noqa: E402
+from magnet_core.evaluate.replies import AssistantReply  # noqa: E402
+from magnet_core.evaluate.single_turn import judge  # noqa: E402
+from magnet_core.evaluate.summary import bfcl_v3_summary  # noqa: E402
+from magnet_core.pools import load_pool  # noqa: E402
+
+
+def multi_turn() -> dict[str, float]:
+    specs = list(load_pool("bfcl").specs)
+    accuracy = {}
+    for check_ask_turns in (False, True):
+        rows, started = [], time.perf_counter()
+        for category in CATEGORIES:
+            cases = load_cases(category)
+            category_rows = compare(cases, specs, seed=0, check_ask_turns=check_ask_turns)
+            rows += category_rows
+            truth_ok = sum(r["ours"] for r in category_rows if r["answer"] == "truth_fc")
+            accuracy[category] = 100.0 * truth_ok / len(cases)
+        elapsed = time.perf_counter() - started
+        disagree = [r for r in rows if r["official"] != r["ours"]]
+        print(f"multi-turn  ask-check {'on ' if check_ask_turns else 'off'}  answers {len(rows)}  "
+              f"agreement {100 * (1 - len(disagree) / len(rows)):.2f}%  official-valid {sum(r['official'] for r in rows)}  "
+              f"({len(rows) / elapsed:.0f} answer pairs/s)")
+        for kind, count in Counter(r["answer"] for r in disagree).most_common():
+            print(f"    disagreement {kind}: {count}")
+    return accuracy
+
+
+def single_turn() -> dict[str, float]:
+    accuracy = {}
+    for category in SINGLE_TURN_CATEGORIES:
+        cases = load_single_turn(category)
+        failed = []
+        for case in cases:
+            calls = oracle_calls(case)
+            text = "\n".join("<tool_call>\n" + json.dumps(call) + "\n</tool_call>" for call in calls) or "No function fits."
+            if not judge(case, AssistantReply(content=text)).valid:
+                failed.append(case.case_id)
+        accuracy[category] = 100.0 * (len(cases) - len(failed)) / len(cases)
+        print(f"single-turn {category:<23} entries {len(cases):5d}  oracle {accuracy[category]:6.2f}%"
+              + (f"  not accepted: {', '.join(failed[:12])}{' ...' if len(failed) > 12 else ''}" if failed else ""))
+    return accuracy
 
 
 def main() -> None:
-    specs = list(load_pool("bfcl").specs)
-    by_name = {spec.name: spec for spec in specs}
-    total_cases, total_s = 0, 0.0
-    for category in CATEGORIES:
-        cases = load_cases(category)
-        started = time.perf_counter()
-        oracle_ok = dropped_ok = 0
-        for case in cases:
-            truth = parse_ground_truth_turns(case.ground_truth, by_name)
-            oracle_ok += check_case(case, [[turn] if turn else [] for turn in truth], truth, specs).valid
-            dropped = [[turn[:-1]] if turn[:-1] else [] for turn in truth]
-            dropped_ok += check_case(case, dropped, truth, specs).valid
-        elapsed = time.perf_counter() - started
-        total_cases += 2 * len(cases)
-        total_s += elapsed
-        print(f"{category:<13} cases {len(cases):4d}  oracle {100 * oracle_ok / len(cases):6.2f}%  "
-              f"drop-last {100 * dropped_ok / len(cases):6.2f}%  verdicts/s {2 * len(cases) / elapsed:7.1f}")
-    print(f"all           verdicts {total_cases}  in {total_s:.1f}s  ({total_cases / total_s:.1f}/s)")
+    accuracy = single_turn() | multi_turn()
+    summary = bfcl_v3_summary(accuracy)
+    print("BFCL-v3 summary of the oracle: " + ", ".join(f"{k} {v:.2f}" for k, v in summary.items()))
 
 
 if __name__ == "__main__":

@@ -48,8 +48,8 @@ class PipelineConfig(BaseModel):
     plans: PlanStageConfig = PlanStageConfig(max_plans=20)
     translate: TranslateConfig = TranslateConfig()
     distill: DistillConfig = DistillConfig()
-    # Enough single-turn and irrelevance samples that the paper's mixture (multi-turn 22.9%, irrelevance
-    # 16%) keeps every multi-turn sample of the default 20-plan run instead of trimming them as surplus.
+    # Minimum counts per kind (0 switches a kind off): the pipeline raises them, and adds their preference
+    # pairs, so that the paper's mixture keeps the multi-turn samples the plans give (flows/sizing.py).
     single_turn: SingleTurnConfig = SingleTurnConfig(single=22, parallel=22, multiple=22, irrelevance=18)
     assemble: AssembleConfig = AssembleConfig()
     training: TrainingSettings | None = TrainingSettings()

@@ -92,9 +92,9 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
                    summary: dict[str, Any], task_rows: list[dict[str, Any]], translated: list[Any],
                    distilled: list[Any]) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
-    while True:
+    while sizes.rounds_left > 0:  # measuring reads every sample once: only when another round could follow
         available, _ = run_single(available_task, outputs=translated + distilled, dedup=config.assemble.dedup,
-                                  workspace=workspace)
+                                  workspace=workspace)  # cached: a warm re-run reads no sample to measure
         sft_available, pref_available = available["sft"], available["preference"]
         extra = sizes.top_up(sft_available, pref_available)
         if extra is None:
@@ -109,6 +109,7 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
         more_translated, more_distilled = _synthesize(config, stages, pool, plans, single_configs, True, runner, workspace,
                                                       summary, task_rows, suffix)
         translated, distilled = translated + more_translated, distilled + more_distilled
+    return translated, distilled
 
 
 def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str, Any] | Any:
@@ -127,10 +128,11 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
-            pool = pool_task(config.pool)
+            pool = pool_task(config.pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
-                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace)
+                graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
+                                          **({"judge": stages.judge, "llm": config.llm} if stages.judge else {}))
                 summary["stages"].append(_stage_row("graph", [graph], [state]))
             sizes = SizingState(config, stages.single_turn)
             if "plans" in wanted:
@@ -152,7 +154,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             assemble_config = sizes.assemble_config().model_copy(update={"root": workspace.dataset_root_path})
             dataset, _ = run_single(assemble_task, outputs=translated + distilled, config=assemble_config, workspace=workspace)
             summary.update(dataset_path=dataset.ref.path, card_path=dataset.card_path, dataset_version=dataset.version_id,
-                           dataset_counts=dataset.counts,
+                           dataset_counts=dataset.counts, multi_turn_shape=dataset.multi_turn_shape,
                            dataset_mixture={"sft": dataset.mixture, "preference": dataset.preference_mixture})
         if config.training is not None and "train_sft" in wanted:
             base, _ = run_single(base_model_task, settings=config.training, workspace=workspace)

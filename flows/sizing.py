@@ -16,6 +16,9 @@ from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.graph.stage import PlanStageConfig
 
 
+SINGLE_TURN_CHUNK = 256  # samples per single-turn task: a sample depends only on (seed, kind, index)
+
+
 class SizingState:
     def __init__(self, config: PipelineConfig, single_turn: SingleTurnConfig):
         """`single_turn`: the stage config with its model slots filled (what the tasks run)."""
@@ -29,6 +32,7 @@ class SizingState:
         self.notes: dict[str, str] = {}
         self.wanted: tuple[dict[str, int], dict[str, int]] = ({}, {})
         self.available: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        self.measures: list[sizing.Measure] = []
         self.plans_used = 0
         self.first = self._first_request()
 
@@ -72,10 +76,13 @@ class SizingState:
     def _record(self, request: sizing.Request, basis: str) -> list[SingleTurnConfig]:
         shards = []
         for kind in sizing.KINDS:
-            if request.samples.get(kind, 0) > 0:
-                update = {k: (request.samples[kind] if k == kind else 0) for k in sizing.KINDS}
+            first, count = self.asked.samples.get(kind, 0), request.samples.get(kind, 0)
+            pairs_end = first + request.pairs.get(kind, 0)  # pairs come from the round's first samples
+            for start in range(first, first + count, SINGLE_TURN_CHUNK):
+                size = min(SINGLE_TURN_CHUNK, first + count - start)
                 shards.append(self.single_turn.model_copy(update={
-                    **update, "start": self.asked.samples.get(kind, 0), "pairs": {kind: request.pairs.get(kind, 0)}}))
+                    **{k: (size if k == kind else 0) for k in sizing.KINDS}, "start": start,
+                    "pairs": {kind: max(0, min(size, pairs_end - start))}}))
         self.rounds.append({"round": len(self.rounds) + 1, "basis": basis, **request.model_dump()})
         self.asked = sizing.merged(self.asked, request)
         return shards
@@ -94,7 +101,10 @@ class SizingState:
                     self.wanted[1].pop(kind, None)
         if self.rounds_left <= 0:
             return None
-        request, notes = sizing.top_up(*self.wanted, sft_available, pref_available, self.asked, self.margin)
+        now = sizing.Measure(sft=sft_available, pref=pref_available, asked=self.asked)
+        earlier = self.measures[-1] if self.measures else None
+        self.measures.append(now)
+        request, notes = sizing.top_up(*self.wanted, now, self.margin, earlier)
         self.notes.update(notes)
         if request.empty:
             return None
@@ -121,5 +131,5 @@ class SizingState:
         sft, pref = self.wanted
         return {"mode": "target" if self.target else "implied by plans.max_plans", "rounds": self.rounds,
                 "wanted": {"sft": sft, "preference": pref},
-                "available_measured": {"sft": self.available[0], "preference": self.available[1]},
+                "available_at_last_measure": {"sft": self.available[0], "preference": self.available[1]},
                 "notes": self.notes}

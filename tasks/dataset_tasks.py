@@ -33,6 +33,7 @@ class DatasetOutput(BaseModel):
     rejects_by_reason: dict[str, int]
     mixture: list[dict] = []  # per category: available, target, achieved, surplus, shortfall, note
     preference_mixture: list[dict] = []
+    multi_turn_shape: dict[str, float] = {}  # mean turns/calls per multi-turn sample beside the paper's
 
     def key_fields(self) -> dict:
         return {"version_id": self.version_id, "content": self.ref.sha256}
@@ -86,7 +87,7 @@ def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace:
     path = Path(version.path)
     return DatasetOutput(version_id=version.version_id, ref=ref_for_existing(path), card_path=str(path / "README.md"),
                          offline=version.offline, counts=dict(version.counts),
-                         rejects_by_reason=dict(version.rejects_by_reason),
+                         rejects_by_reason=dict(version.rejects_by_reason), multi_turn_shape=dict(version.multi_turn_shape),
                          mixture=[row.model_dump() for row in version.mixture],
                          preference_mixture=[row.model_dump() for row in version.preference_mixture])
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from magnet_core.evaluate.bfcl_data import CATEGORIES, Category
+from magnet_core.evaluate.bfcl_data import CATEGORIES, Category, SingleTurnCategory
 from tasks.cache_keys import stage_cache_key
 from tasks.options import stage_task
 from tasks.training_tasks import TrainOutput
@@ -20,7 +20,7 @@ from tasks.workspace import Workspace
 class EvaluationSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    categories: tuple[Category, ...] = CATEGORIES
+    categories: tuple[Category | SingleTurnCategory, ...] = CATEGORIES  # single-turn ones too (BFCL-v3 suite)
     sample_size: int | None = Field(2, ge=1, description="Cases per category (empty = all 200)")
     seed: int = 0
     max_steps_per_turn: int = Field(20, ge=1)

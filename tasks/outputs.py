@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from magnet_core.llm.types import ModelConfig
 from magnet_core.pools import load_pool
 from magnet_core.pools.base import FunctionPool
 from tasks.llm_usage import ShardUsage
@@ -15,8 +17,8 @@ from tasks.refs import ArtifactRef
 class PoolSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: str = Field("bfcl", description="bfcl, openai-json or python")
-    source: str | None = Field(None, description="JSON/JSONL path, module[:Class], or BFCL class list")
+    kind: str = Field("bfcl", description="bfcl, openai-json, python, mcp or mixed")
+    source: str | None = Field(None, description="JSON/JSONL path, module[:Class], BFCL class list, MCP servers (cmd; url), or kind=source | kind=source")
     strict: bool = Field(False, description="Fail on any malformed entry instead of skipping it")
 
 
@@ -31,6 +33,8 @@ class PoolRef(BaseModel):
     functions: int
     simulated: bool
     issues: tuple[str, ...] = ()
+    labeller: ModelConfig | None = None  # fills missing categories (the category_labeller role)
+    cache_dir: str | None = None  # the labeller's LLM response cache: every task relabels for free
 
     def key_fields(self) -> dict:
         return {"fingerprint": self.fingerprint, "kind": self.settings.kind}
@@ -57,19 +61,26 @@ class StageOutput(BaseModel):
 
 
 @lru_cache(maxsize=8)
-def _load(settings: PoolSettings) -> FunctionPool:
-    return load_pool(settings.kind, settings.source, strict=settings.strict)
+def _load(settings: PoolSettings, labeller: ModelConfig | None = None, cache_dir: str | None = None) -> FunctionPool:
+    pool = load_pool(settings.kind, settings.source, strict=settings.strict)
+    if labeller is None:
+        return pool
+    from magnet_core.llm.client import LLMClient
+    from magnet_core.pools.labelling import label_pool
+
+    return label_pool(pool, LLMClient(cache_dir=Path(cache_dir) if cache_dir else None), labeller)
 
 
 def open_pool(ref: PoolRef) -> FunctionPool:
     """The pool a task runs against, loaded once per process and checked against the run's fingerprint."""
-    pool = _load(ref.settings)
+    pool = _load(ref.settings, ref.labeller, ref.cache_dir)
     if pool.fingerprint() != ref.fingerprint:
         raise ValueError(f"pool {ref.name} changed during the run (fingerprint {pool.fingerprint()} != {ref.fingerprint})")
     return pool
 
 
-def describe_pool(settings: PoolSettings) -> PoolRef:
-    pool = _load(settings)
+def describe_pool(settings: PoolSettings, labeller: ModelConfig | None = None, cache_dir: str | None = None) -> PoolRef:
+    pool = _load(settings, labeller, cache_dir)
     return PoolRef(settings=settings, name=pool.name, fingerprint=pool.fingerprint(), functions=len(pool.specs),
-                   simulated=pool.simulated, issues=tuple(str(issue) for issue in pool.issues))
+                   simulated=pool.simulated, issues=tuple(str(issue) for issue in pool.issues), labeller=labeller,
+                   cache_dir=cache_dir)

@@ -7,6 +7,8 @@ keys on, so a re-run that misses Prefect's record still overwrites the same file
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import task
 
 from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
@@ -14,6 +16,10 @@ from magnet_core.distill.single_turn import SingleTurnConfig, generate_single_tu
 from magnet_core.distill.stage import DistillConfig, DistillResult, distill
 from magnet_core.domain.plans import Plan
 from magnet_core.graph.dependency_graph import DependencyGraph
+from magnet_core.graph.llm_judge import LLMDependencyJudge
+from magnet_core.llm.types import ModelConfig
+from magnet_core.pools import load_pool
+from magnet_core.pools.labelling import label_pool, unlabelled
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_graph, sample_plans_with_report
 from magnet_core.translate.stage import TranslateConfig, TranslateResult, translate_plans
 from magnet_core.translate.models import TRANSLATE_ROLES
@@ -34,17 +40,34 @@ def _executed(stage: str) -> None:
 
 
 @task(name="pool", persist_result=False, retries=0)
-def pool_task(settings: PoolSettings) -> PoolRef:
-    """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file."""
+def pool_task(settings: PoolSettings, labeller: ModelConfig | None = None, llm: LLMSettings | None = None,
+              workspace: Workspace | None = None) -> PoolRef:
+    """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file.
+
+    With a labeller model, functions without a category are labelled first through a ledgered client
+    (so the calls are on record); every later load in any task reads the same answers from the cache."""
     _executed("pool")
+    if labeller is None or workspace is None:
+        return describe_pool(settings)
+    llm = llm or LLMSettings()
+    cache_dir = llm.cache_dir or str(Path(workspace.root) / "llm-cache")
+    pool = load_pool(settings.kind, settings.source, strict=settings.strict)
+    if unlabelled(pool):
+        with shard_client(llm, workspace, "pool", "pool-labeller", needed=True) as holder:
+            label_pool(pool, holder.client, labeller)
+        return describe_pool(settings, labeller, cache_dir)
     return describe_pool(settings)
 
 
 @stage_task("graph")
-def graph_task(pool: PoolRef, config: GraphStageConfig, workspace: Workspace) -> StageOutput:
+def graph_task(pool: PoolRef, config: GraphStageConfig, workspace: Workspace, judge: ModelConfig | None = None,
+               llm: LLMSettings | None = None) -> StageOutput:
+    """`judge`: the dependency_judge model when `config.judge == "llm"` (candidates, then judge calls, cached)."""
     _executed("graph")
-    key = stage_cache_key("graph", {"pool": pool, "config": config})
-    graph = build_graph(open_pool(pool), config)
+    key = stage_cache_key("graph", {"pool": pool, "config": config, "judge": judge})
+    with shard_client(llm or LLMSettings(), workspace, "graph", key, needed=judge is not None) as holder:
+        model_judge = LLMDependencyJudge(holder.client, judge) if judge is not None else None
+        graph = build_graph(open_pool(pool), config, judge=model_judge)
     ref = write_json(workspace.artifact_path("graph", key), graph.to_json())
     rejects = write_jsonl(workspace.artifact_path("graph", key, ".rejects.jsonl"), graph.rejects)
     return StageOutput(stage="graph", key=key, ref=ref, items_in=pool.functions, items_out=graph.graph.number_of_edges(),

@@ -19,3 +19,15 @@ def bfcl_pool():
     from magnet_core.pools import load_pool
 
     return load_pool("bfcl")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One embedded Prefect server for the whole session (10-30 s to start), shared by every area that
+    runs flows (orchestration, MCP pipelines); started only by tests that ask for it, never autouse."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))):
+        from prefect.settings import PREFECT_API_URL
+
+        yield PREFECT_API_URL.value()

@@ -20,15 +20,26 @@ def graph(
     tool_class: list[str] = typer.Option([], "--class", help="Also draw this tool class alone (repeatable)."),
     plans: bool = typer.Option(True, "--plans/--no-plans", help="Also sample plans P/P' and write plans.jsonl."),
     seed: int = typer.Option(0, "--seed"),
+    judge_kind: str = typer.Option("heuristic", "--judge", help="heuristic (offline) or llm (needs --teacher)."),
+    teacher: str = typer.Option(None, "--teacher", help="litellm model string of the dependency judge (--judge llm)."),
+    api_base: str = typer.Option(None, "--api-base", help="Base URL of the judge's OpenAI-compatible server."),
+    api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the judge's API key."),
+    cache_dir: Path = typer.Option(None, "--cache-dir", help="LLM response cache (default: OUT/llm-cache)."),
 ) -> None:
-    """Build the dependency graph with the offline heuristic judge and write it with stats and a PNG."""
+    """Build the dependency graph (offline heuristic judge, or the model with --judge llm) and write it
+    with stats and a PNG."""
     from magnet_core.graph.draw import MAX_DRAWN_NODES, draw_graph
     from magnet_core.graph.html_view import write_html
     from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_graph, sample_plans_with_report
     from magnet_core.pools import load_pool
 
+    if judge_kind not in ("heuristic", "llm"):
+        raise typer.BadParameter("--judge is heuristic or llm")
+    if (judge_kind == "llm") != bool(teacher):
+        raise typer.BadParameter("--judge llm and --teacher MODEL go together")
     loaded = load_pool(pool_kind, source)
-    built = build_graph(loaded, GraphStageConfig(k_candidates=k, seed=seed))
+    judge = _model_judge(teacher, api_base, api_key_env, cache_dir or out / "llm-cache") if teacher else None
+    built = build_graph(loaded, GraphStageConfig(k_candidates=k, seed=seed, judge=judge_kind), judge=judge)
     out.mkdir(parents=True, exist_ok=True)
     graph_path = built.save(out / "graph.json")
     stats = built.stats()
@@ -56,3 +67,21 @@ def graph(
         typer.echo(f"picture: {path}")
     if not pictures:
         typer.echo(f"picture: skipped ({stats['nodes']} nodes > {MAX_DRAWN_NODES}); pass --class NAME to draw one class")
+
+
+def _model_judge(model: str, api_base: str | None, api_key_env: str | None, cache_dir: Path):
+    """The LLM dependency judge on a cached client, after the model passed its preflight probe."""
+    import asyncio
+
+    from magnet_core.graph.llm_judge import LLMDependencyJudge
+    from magnet_core.llm.client import LLMClient
+    from magnet_core.llm.preflight import PreflightError, preflight
+    from magnet_core.llm.types import ModelConfig
+
+    config = ModelConfig(model=model, api_base=api_base, api_key_env=api_key_env)
+    try:
+        asyncio.run(preflight(LLMClient(), [(("dependency_judge",), config)]))
+    except PreflightError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
+    return LLMDependencyJudge(LLMClient(cache_dir=cache_dir), config)

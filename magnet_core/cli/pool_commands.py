@@ -14,8 +14,9 @@ def register(app: typer.Typer) -> None:
 
 
 def pool(
-    kind: str = typer.Option("bfcl", "--pool", help="Pool kind: bfcl, openai-json or python."),
-    source: str = typer.Option(None, "--source", help="JSON/JSONL path, module[:Class], or BFCL class list."),
+    kind: str = typer.Option("bfcl", "--pool", help="Pool kind: bfcl, openai-json, python, mcp or mixed."),
+    source: str = typer.Option(None, "--source", help="JSON/JSONL path, module[:Class], BFCL class list, MCP servers "
+                                                     "('cmd args; http://host/mcp'), or 'kind=source | kind=source'."),
     strict: bool = typer.Option(False, "--strict", help="Fail on any malformed entry instead of skipping it."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -41,6 +42,8 @@ def pool_summary(loaded) -> dict:
         "classes": {name: len(specs) for name, specs in sorted(loaded.classes().items())},
         "issues": [str(issue) for issue in loaded.issues],
         "fingerprint": loaded.fingerprint(),
+        **({"tools": {name: [s.name for s in specs] for name, specs in sorted(loaded.classes().items())}}
+           if loaded.kind in ("mcp", "mixed") else {}),
     }
 
 
@@ -49,7 +52,10 @@ def format_pool_summary(summary: dict) -> str:
         f"pool {summary['pool']} ({summary['kind']}): {summary['functions']} functions"
         + (" [simulated execution: no implementations]" if summary["simulated_execution"] else " [executable backends]"),
     ]
-    lines += [f"  {name:<22} {count:>4}" for name, count in summary["classes"].items()]
+    for name, count in summary["classes"].items():
+        lines.append(f"  {name:<22} {count:>4}")
+        if name in summary.get("tools", {}):  # MCP: the tools of each server
+            lines.append(f"      {', '.join(summary['tools'][name])}")
     if summary["issues"]:
         lines.append(f"  {len(summary['issues'])} entries refused:")
         lines += [f"    - {issue}" for issue in summary["issues"]]

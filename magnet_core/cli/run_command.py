@@ -101,6 +101,10 @@ def _print_summary(summary: dict, offline: bool) -> None:
             typer.echo(f"{label_text + ':':<17}{summary[key]}")
     if summary.get("dataset_counts"):
         typer.echo("dataset rows:    " + ", ".join(f"{k} {v}" for k, v in sorted(summary["dataset_counts"].items())))
+    if summary.get("multi_turn_shape"):
+        shape = summary["multi_turn_shape"]
+        typer.echo(f"multi-turn shape: {shape['turns']:.2f} turns, {shape['calls']:.2f} calls per sample "
+                   f"(paper {shape['paper_turns']} / {shape['paper_calls']})")
     _print_mixture(summary)
     costs = summary.get("costs", {})
     typer.echo(f"teacher calls this run: {costs.get('calls', 0)} (cost ${costs.get('cost_usd', 0.0):.6f})"

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from magnet_core.dataset.stats import multi_turn_shape
+
 OFFLINE_NOTICE = "generated with the offline default roles, no teacher model"
 
 
@@ -65,7 +67,13 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
                 f"  achieved {row['achieved']:>6} ({row['achieved_share']:.1%}){note}"
             )
     turns, calls = stats["turns_per_sample"], stats["calls_per_turn"]
-    lines.append(f"turns/sample mean {turns['mean']:.2f} (max {turns['max']:g}); calls/turn mean {calls['mean']:.2f}; cost ${stats['cost_usd']['total']:.4f}")
+    lines.append(f"turns/sample mean {turns['mean']:.2f} (max {turns['max']:g}); calls/turn mean {calls['mean']:.2f}")
+    if manifest.get("miss_func_rendering"):
+        rendering = manifest["miss_func_rendering"]
+        lines.append(f"miss_func rendering: {rendering['mode']} ({rendering['samples']} samples): {rendering['description']}")
+    shape = multi_turn_shape(stats)
+    lines.append(f"multi-turn samples ({shape['samples']}): turns mean {shape['turns']:.2f}, calls mean {shape['calls']:.2f} "
+                 f"(paper: {shape['paper_turns']} turns, {shape['paper_calls']} calls)")
     lines.append("rejects by stage/reason:" if manifest["rejects_by_reason"] else "rejects: none")
     lines += [f"  {key:<40} {value}" for key, value in manifest["rejects_by_reason"].items()]
     return lines
@@ -95,9 +103,11 @@ def render_card(manifest: dict[str, Any]) -> str:
     out += ["## Statistics", "", "| figure | count | mean | median | min | max |", "|---|---:|---:|---:|---:|---:|",
             _describe("turns per sample", stats["turns_per_sample"]),
             _describe("turns per multi-turn sample", stats["multi_turn_turns_per_sample"]),
+            *([_describe("calls per multi-turn sample", stats["multi_turn_calls_per_sample"])] if "multi_turn_calls_per_sample" in stats else []),
             _describe("calls per sample", stats["calls_per_sample"]),
             _describe("calls per turn", stats["calls_per_turn"]), "",
-            f"Cost: ${stats['cost_usd']['total']:.4f} in total, ${stats['cost_usd']['mean_per_row']:.6f} per row.", "",
+            "Cost: not part of the data (teacher spending is in the run's LLM ledger), so a resumed or cached "
+            "re-run writes the same version.", "",
             "Node operations: " + (", ".join(f"{k} {v}" for k, v in stats["node_operations"].items()) or "none"), "",
             "## Rejects by stage and reason", ""]
     if manifest["rejects_by_reason"]:

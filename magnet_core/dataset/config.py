@@ -113,7 +113,7 @@ class DatasetTarget(BaseModel):
     sft_counts: dict[str, int] | None = Field(None, description="SFT rows per category instead of sft_rows")
     preference_counts: dict[str, int] | None = Field(None, description="Pairs per category instead of preference_pairs")
     margin: float = Field(0.15, ge=0.0, le=2.0, description="Over-generation margin on top of the expected yield")
-    top_up_rounds: int = Field(1, ge=0, le=3, description="Extra rounds for categories that fell short")
+    top_up_rounds: int = Field(2, ge=0, le=5, description="Extra rounds for categories that fell short")
 
     @model_validator(mode="after")
     def _check(self) -> "DatasetTarget":
@@ -182,6 +182,8 @@ class AssembleConfig(BaseModel):
     rows_per_file: int = Field(50_000, ge=1)
     export_bfcl: bool = False
     plots: bool = True
+    miss_func_rendering: Literal["prompting", "function_calling"] = Field(
+        "prompting", description="How a function withheld by miss_func and made available later is shown: see dataset/miss_func_rendering.py")
 
     def hashed_part(self) -> dict:
         """What the version id depends on: not where it is written or cached."""
@@ -215,3 +217,4 @@ class DatasetVersion(BaseModel):
     mixture: tuple[MixtureRow, ...]
     preference_mixture: tuple[MixtureRow, ...] = ()
     rejects_by_reason: dict[str, int] = Field(default_factory=dict)
+    multi_turn_shape: dict[str, float] = Field(default_factory=dict)  # mean turns/calls per multi-turn sample, beside the paper's

@@ -29,9 +29,12 @@ class Yields(BaseModel):
     pairs: dict[str, float]  # kind -> pairs kept per pair asked
 
 
-# Offline default on the BFCL pool (128 functions), seed 0: 200 paths, 200 samples and pairs of each kind.
-PRIOR_YIELDS = Yields(multi_turn_per_path=1.4, multi_turn_pairs_per_path=2.4,
-                      samples={"single": 0.85, "parallel": 0.8, "multiple": 0.85, "irrelevance": 0.9},
+# Round-1 priors, at or a little under what the offline default gives on the BFCL pool (128 functions, seed 0):
+# 200- and 641-path runs kept 1.5-1.6 multi-turn rows and 3.0 multi-turn pairs per path; ~900 samples per kind
+# kept single 0.7, parallel 0.7, multiple 0.75, irrelevance 0.88 after dedup (more of small requests, less
+# of big ones on a small pool: the measured top-up rounds correct for it).
+PRIOR_YIELDS = Yields(multi_turn_per_path=1.5, multi_turn_pairs_per_path=2.8,
+                      samples={"single": 0.7, "parallel": 0.7, "multiple": 0.75, "irrelevance": 0.85},
                       pairs={"single": 0.85, "parallel": 0.75, "multiple": 0.85, "irrelevance": 0.9})
 
 
@@ -79,27 +82,55 @@ def wanted_counts(target: DatasetTarget | None, sft_mixture: MixtureTarget, pref
     return implied_counts(sft_mixture, multi_turn_rows), pref
 
 
-def top_up(sft_wanted: dict[str, int], pref_wanted: dict[str, int], sft_available: dict[str, int],
-           pref_available: dict[str, int], asked: Request, margin: float) -> tuple[Request, dict[str, str]]:
-    """The next round for the categories still short, sized by the yields round(s) so far measured.
+class Measure(BaseModel):
+    """What reached the mixture after a round, and what had been asked by then."""
 
-    Returns the request and, per category that cannot be topped up, why (no yield at all: exhausted)."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sft: dict[str, int]
+    pref: dict[str, int]
+    asked: Request
+
+
+def _per_unit(name: str, available: dict[str, int], units: int, earlier: Measure | None, field: str) -> float:
+    """Yield per unit asked; after two rounds the marginal one (dedup makes each new sample less likely to
+    survive than the average says, so the average would under-ask on a pool that is running dry)."""
+    if earlier is not None:
+        before = getattr(earlier, field).get(name, 0)
+        earlier_units = _units(earlier.asked, name, field)
+        if units > earlier_units:
+            return max(0, available.get(name, 0) - before) / (units - earlier_units)
+    return available.get(name, 0) / units if units else 0.0
+
+
+def _units(asked: Request, name: str, field: str) -> int:
+    if name == "multi_turn":
+        return asked.paths
+    return (asked.samples if field == "sft" else asked.pairs).get(name, 0)
+
+
+def top_up(sft_wanted: dict[str, int], pref_wanted: dict[str, int], now: Measure, margin: float,
+           earlier: Measure | None = None) -> tuple[Request, dict[str, str]]:
+    """The next round for the categories still short, sized by the yields measured so far.
+
+    Returns the request and, per category that cannot be topped up, why (no yield left: exhausted)."""
     notes: dict[str, str] = {}
 
-    def more(name: str, wanted: dict[str, int], available: dict[str, int], asked_units: int) -> int:
+    def more(name: str, wanted: dict[str, int], field: str) -> int:
+        available = getattr(now, field)
         short = wanted.get(name, 0) - available.get(name, 0)
+        units = _units(now.asked, name, field)
         if short <= 0:
             return 0
-        measured = available.get(name, 0) / asked_units if asked_units else 0.0
-        if asked_units and measured < MIN_YIELD:
-            notes[name] = f"exhausted: {available.get(name, 0)} kept of {asked_units} asked"
+        measured = _per_unit(name, available, units, earlier, field)
+        if units and measured < MIN_YIELD:
+            notes[name] = f"exhausted: {available.get(name, 0)} kept of {units} asked; the last round added almost none"
             return 0
-        return _ask(short, measured if asked_units else MIN_YIELD, margin)
+        return _ask(short, measured if units else MIN_YIELD, margin)
 
-    pairs = {kind: more(kind, pref_wanted, pref_available, asked.pairs.get(kind, 0)) for kind in KINDS}
-    samples = {kind: max(more(kind, sft_wanted, sft_available, asked.samples.get(kind, 0)), pairs[kind]) for kind in KINDS}
-    paths = max(more("multi_turn", sft_wanted, sft_available, asked.paths),
-                more("multi_turn", pref_wanted, pref_available, asked.paths))
+    pairs = {kind: more(kind, pref_wanted, "pref") for kind in KINDS}
+    samples = {kind: max(more(kind, sft_wanted, "sft"), pairs[kind]) for kind in KINDS}
+    paths = max(more("multi_turn", sft_wanted, "sft"), more("multi_turn", pref_wanted, "pref"))
     return Request(paths=paths, samples=samples, pairs=pairs), notes
 
 

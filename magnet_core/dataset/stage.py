@@ -15,16 +15,21 @@ from magnet_core.dataset.bfcl_export import export_bfcl
 from magnet_core.dataset.card import render_card
 from magnet_core.dataset.config import CATEGORIES, AssembleConfig, DatasetVersion, MixtureRow
 from magnet_core.dataset.dedup import deduplicate
+from magnet_core.dataset.miss_func_rendering import DESCRIPTIONS as RENDERING_DESCRIPTIONS
+from magnet_core.dataset.miss_func_rendering import render_pair, render_trajectory
 from magnet_core.dataset.mixture import apply_mixture, category_of
 from magnet_core.dataset.parquet_io import MANIFEST, atomic_version_dir, is_version_dir, read_manifest, write_json, write_table
 from magnet_core.dataset.plots import write_plots
 from magnet_core.dataset.rows import preference_row, reject_row, sample_payload, sft_row
-from magnet_core.dataset.stats import dataset_stats
+from magnet_core.dataset.stats import dataset_stats, multi_turn_shape
 from magnet_core.dataset.text import content_hash, sample_id
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 
 STAGE = "assemble"
 FORMAT_VERSION = 1
+# Accounting, not data: what a row cost depends on the cache (a hit costs 0) and on prices, so it never
+# enters the rows or the version id; spending lives in the LLM ledger.
+ACCOUNTING_KEYS = ("cost_usd", "rejected_cost_usd")
 WriteHook = Callable[[str], None]
 
 
@@ -58,6 +63,13 @@ def _bfcl_fingerprint(config: AssembleConfig) -> str | None:
     return data_fingerprint(bfcl_data_dir())
 
 
+def without_accounting(sample):
+    """The sample without cost fields, so the version depends only on the data (see ACCOUNTING_KEYS)."""
+    if not any(key in sample.metadata for key in ACCOUNTING_KEYS):
+        return sample
+    return sample.model_copy(update={"metadata": {k: v for k, v in sample.metadata.items() if k not in ACCOUNTING_KEYS}})
+
+
 def version_id_for(trajectories: Sequence[Trajectory], pairs: Sequence[PreferencePair], rejects: Sequence[Reject], config: AssembleConfig) -> str:
     digest = content_hash(
         {
@@ -82,6 +94,7 @@ def version_from_manifest(path: Path, manifest: dict[str, Any], reused: bool) ->
         mixture=tuple(MixtureRow(**row) for row in manifest["mixture"]),
         preference_mixture=tuple(MixtureRow(**row) for row in manifest.get("preference_mixture") or ()),
         rejects_by_reason=manifest["rejects_by_reason"],
+        multi_turn_shape=multi_turn_shape(manifest["stats"]),
     )
 
 
@@ -99,11 +112,15 @@ def assemble_dataset(
 ) -> DatasetVersion:
     """`on_write_step(name)` is called after each part is written inside the temporary directory
     (tests use it to simulate a crash mid-write)."""
+    trajectories = [without_accounting(t) for t in trajectories]
+    pairs = [without_accounting(p) for p in pairs]
     version_id = version_id_for(trajectories, pairs, rejects, config)
     final = Path(config.root) / version_id
     if is_version_dir(final):
         return version_from_manifest(final, read_manifest(final), reused=True)
 
+    trajectories = [render_trajectory(t, config.miss_func_rendering) for t in trajectories]
+    pairs = [render_pair(p, config.miss_func_rendering) for p in pairs]
     kept_t, new_rejects = _validated(trajectories, sft_row)
     kept_p, pair_rejects = _validated(pairs, preference_row)
     new_rejects += pair_rejects
@@ -168,6 +185,8 @@ def assemble_dataset(
                 "bfcl_index": index_info,
             },
             "stats": dataset_stats(kept_t, kept_p),
+            "miss_func_rendering": {"mode": config.miss_func_rendering, "description": RENDERING_DESCRIPTIONS[config.miss_func_rendering],
+                                    "samples": sum(1 for row in kept_rows if row.metadata.get("miss_func_rendering"))},
             "files": files,
             "plots": plots,
         }

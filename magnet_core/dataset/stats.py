@@ -61,6 +61,20 @@ def _provenance(samples: list[Trajectory] | list[PreferencePair]) -> dict[str, A
     }
 
 
+# The paper's multi-turn samples: 4.71 turns and 15.1 calls on average (PlanStageConfig docs say which
+# plan settings reach that shape; benchmarks/plan_shape.py measures it).
+PAPER_MULTI_TURN_SHAPE = {"turns": 4.71, "calls": 15.1}
+
+
+def multi_turn_shape(stats: dict[str, Any]) -> dict[str, float]:
+    """Mean turns and calls per multi-turn sample, beside the paper's, from `dataset_stats` output."""
+    empty = {"mean": 0.0, "count": 0}
+    turns = stats.get("multi_turn_turns_per_sample", empty)
+    calls = stats.get("multi_turn_calls_per_sample", empty)
+    return {"samples": turns["count"], "turns": turns["mean"], "calls": calls["mean"],
+            "paper_turns": PAPER_MULTI_TURN_SHAPE["turns"], "paper_calls": PAPER_MULTI_TURN_SHAPE["calls"]}
+
+
 def dataset_stats(trajectories: list[Trajectory], pairs: list[PreferencePair]) -> dict[str, Any]:
     calls_per_sample = [len(t.assistant_calls) for t in trajectories]
     multi = [t for t in trajectories if t.metadata.get("category") == "multi_turn"]
@@ -72,6 +86,7 @@ def dataset_stats(trajectories: list[Trajectory], pairs: list[PreferencePair]) -
         "preference_categories": dict(sorted(Counter(str(p.metadata.get("category")) for p in pairs).items())),
         "turns_per_sample": _describe(turns_per_sample(trajectories)),
         "multi_turn_turns_per_sample": _describe(turns_per_sample(multi)),
+        "multi_turn_calls_per_sample": _describe([len(t.assistant_calls) for t in multi]),
         "calls_per_sample": _describe(calls_per_sample),
         "calls_per_turn": _describe(calls_per_turn(trajectories)),
         "node_operations": dict(sorted(node_operation_counts(trajectories).items())),

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import random
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from magnet_core.domain.plans import TurnLabel
 from magnet_core.domain.trajectory import CallResult, ChatMessage, PreferencePair, Reject, ToolCall, Trajectory
-from magnet_core.llm.types import BudgetExceededError
+from magnet_core.llm.types import LLMError
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import write_call_offline
@@ -24,6 +24,7 @@ from magnet_core.roles.llm_role import (
     OFFLINE,
     LLMClientLike,
     RoleModels,
+    only_roles,
     prompt_versions,
     require_client,
     role_model_name,
@@ -55,6 +56,11 @@ class SingleTurnConfig(BaseModel):
     start: int = Field(default=0, ge=0, description="Index of the first sample of each kind (a top-up round continues after earlier ones)")
     pairs: dict[str, int] = Field(default_factory=dict, description="Preference pairs per kind, from the first samples of this range")
     models: RoleModels = Field(default_factory=RoleModels)
+
+    @field_validator("models")
+    @classmethod
+    def _called_roles_only(cls, models: RoleModels) -> RoleModels:
+        return only_roles(models, ("teacher",), "single_turn")  # its queries and values are always offline
 
     @model_validator(mode="after")
     def _check_pairs(self) -> "SingleTurnConfig":
@@ -92,10 +98,11 @@ async def _guarded_sample(pool: FunctionPool, kind: str, index: int, config: Sin
                           want_pair: bool) -> list[Trajectory | PreferencePair | Reject]:
     """One sample (and its pair): any failure of this one sample is its reject, never the whole task's.
 
-    Only a budget stop passes through: it halts the run on purpose, resumably."""
+    LLM errors pass through: those that condemn one item are already its reject inside `_sample`; what
+    escapes (a budget stop, a setup error) is meant to stop the run."""
     try:
         return await _sample(pool, kind, index, config, client, want_pair)
-    except BudgetExceededError:
+    except LLMError:
         raise
     except Exception as error:  # noqa: BLE001 - untrusted backends and values: record, keep going
         return [Reject(stage=STAGE, item_id=f"{kind}-{config.seed}-{index}", reason="sample_error",
@@ -125,7 +132,8 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
     target, offered = _choose(pool, kind, rng)
     involved = sorted({spec.qualified_name for spec in [target, *offered]})
     classes = sorted({pool.spec(name).tool_class for name in involved if pool.spec(name).tool_class})
-    initial_state = initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl" else {}
+    initial_state = (initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl"
+                     else pool.scenario_state(classes, config.seed * 100_003 + index))
     tools = list(shuffled_tools(offered, rng))
     cost = 0.0
     with CallExecutor(pool.new_session(involved, initial_state)) as executor:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from magnet_core.domain.trajectory import ChatMessage, PreferencePair, Reject, Trajectory
 from magnet_core.llm.types import ModelConfig
@@ -22,7 +22,7 @@ from magnet_core.distill.pairs import build_pair
 from magnet_core.distill.perturb import perturbations
 from magnet_core.distill.replay import SYSTEM_PROMPT, run_role
 from magnet_core.pools.base import FunctionPool
-from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, RoleModels, prompt_versions, require_client
+from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, RoleModels, only_roles, prompt_versions, require_client
 from magnet_core.roles.teacher import TeacherOutputError
 from magnet_core.translate.models import TranslatedScenario
 from magnet_core.verify.checks import verify_trajectory
@@ -41,6 +41,11 @@ class DistillConfig(BaseModel):
     student: ModelConfig | None = Field(default=None, description="Model sampled without hints for mined negatives")
     mined_per_scenario: int = Field(default=1, ge=0, le=10)
     max_concurrency: int = Field(default=8, ge=1, le=1024)
+
+    @field_validator("models")
+    @classmethod
+    def _called_roles_only(cls, models: RoleModels) -> RoleModels:
+        return only_roles(models, DISTILL_ROLES, "distill")
 
     @property
     def offline(self) -> bool:

@@ -1,4 +1,4 @@
-"""The one module that reads BFCL multi-turn test questions and ground truth.
+"""The one module that reads BFCL test questions and ground truth (multi-turn and single-turn).
 
 BFCL questions, initial configs and ground truths are evaluation data: synthesis must never see them
 (a test audits every file open of the synthesis paths). Keeping every read here makes the boundary one
@@ -20,6 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field
 Category = Literal["base", "miss_func", "miss_param", "long_context"]
 CATEGORIES: tuple[Category, ...] = ("base", "miss_func", "miss_param", "long_context")
 _VERSION_PREFIX = "BFCL_v4"
+
+SingleTurnCategory = Literal[
+    "simple_python", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
+    "live_simple", "live_multiple", "live_parallel", "live_parallel_multiple",
+    "irrelevance", "live_irrelevance", "live_relevance",
+]
+SINGLE_TURN_CATEGORIES: tuple[SingleTurnCategory, ...] = SingleTurnCategory.__args__
+NO_ANSWER_CATEGORIES = ("irrelevance", "live_irrelevance", "live_relevance")  # judged on whether a call is made
 
 
 class EvalCase(BaseModel):
@@ -86,9 +94,50 @@ def load_cases(category: Category) -> list[EvalCase]:
     return cases
 
 
+class SingleTurnCase(BaseModel):
+    """One BFCL single-turn (AST) or relevance/irrelevance entry; `possible_answer` is None for the latter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: str
+    category: SingleTurnCategory
+    messages: tuple[dict[str, Any], ...] = Field(min_length=1)
+    functions: tuple[dict[str, Any], ...]
+    possible_answer: tuple[dict[str, Any], ...] | None = None
+
+
+def load_single_turn(category: SingleTurnCategory) -> list[SingleTurnCase]:
+    """Every entry of a single-turn category in file order, with its possible answers (BFCL aligns by index)."""
+    if category not in SINGLE_TURN_CATEGORIES:
+        raise ValueError(f"unknown BFCL single-turn category {category!r}; choose from {list(SINGLE_TURN_CATEGORIES)}")
+    rows = _read_jsonl(data_dir() / f"{_VERSION_PREFIX}_{category}.json")
+    answers: list[Any] = [None] * len(rows)
+    if category not in NO_ANSWER_CATEGORIES:
+        answers = [row["ground_truth"] for row in _read_jsonl(data_dir() / "possible_answer" / f"{_VERSION_PREFIX}_{category}.json")]
+        if len(answers) != len(rows):
+            raise ValueError(f"{category}: {len(rows)} entries but {len(answers)} possible answers")
+    return [
+        SingleTurnCase(
+            case_id=row["id"],
+            category=category,
+            messages=tuple(row["question"][0]),
+            functions=tuple(row["function"]),
+            possible_answer=tuple(answer) if answer is not None else None,
+        )
+        for row, answer in zip(rows, answers)
+    ]
+
+
+def sample_single_turn(category: SingleTurnCategory, sample_size: int | None, seed: int) -> list[SingleTurnCase]:
+    return _sample(load_single_turn(category), category, sample_size, seed)
+
+
 def sample_cases(category: Category, sample_size: int | None, seed: int) -> list[EvalCase]:
     """`sample_size` cases drawn with `seed` (all of them when None), kept in file order."""
-    cases = load_cases(category)
+    return _sample(load_cases(category), category, sample_size, seed)
+
+
+def _sample(cases: list, category: str, sample_size: int | None, seed: int) -> list:
     if sample_size is None or sample_size >= len(cases):
         return cases
     chosen = sorted(random.Random(f"{category}:{seed}").sample(range(len(cases)), sample_size))

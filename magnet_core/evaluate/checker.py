@@ -9,6 +9,10 @@ comparison functions: `state_checker` (public attributes of every instance equal
 order-free) and `is_empty_execute_response`. Ground truth is trusted package data, but it too goes
 through `parse_calls` and the executor, so there is one execution path.
 
+Arguments are not checked against the schema before running (BFCL runs them as written). How many
+model calls break their function's parameter schema (or name no function of the case) is counted
+apart in `schema_violations`, for the strict-schema score reported beside the headline.
+
 `check_ask_turns` adds BFCL's `multi_turn_irrelevance_checker`, as BFCL-v3's runner applied it: a
 turn whose ground truth is empty (missing function or parameter) fails if the model made any call.
 Later BFCL releases commented that check out; it is on by default here and recorded in the config.
@@ -31,6 +35,7 @@ from magnet_core.domain.calls import FunctionCall
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.evaluate.bfcl_data import EvalCase
 from magnet_core.evaluate.environment import CaseEnvironment, bfcl_result_text
+from magnet_core.execution.executor import argument_problem
 
 MAX_DETAIL_CHARS = 4000
 FORCE_TERMINATED = "multi_turn:force_terminated"
@@ -46,6 +51,7 @@ class Verdict(BaseModel):
     error_message: str = ""
     failing_turn: int | None = None
     details: str = ""
+    schema_violations: int = 0
 
 
 ModelCalls = list[list[list[FunctionCall]]]
@@ -60,6 +66,18 @@ def check_case(
     *,
     check_ask_turns: bool = True,
 ) -> Verdict:
+    verdict = _verdict(case, model_calls, ground_truth, specs, check_ask_turns)
+    return verdict.model_copy(update={"schema_violations": schema_violations(case, model_calls, specs)})
+
+
+def schema_violations(case: EvalCase, model_calls: ModelCalls, specs: list[FunctionSpec]) -> int:
+    """Model calls that name no function of the case's classes or break its parameter schema."""
+    by_name = {spec.name: spec for spec in specs if spec.tool_class in case.involved_classes}
+    calls = [call for turn in model_calls for step in turn for call in step]
+    return sum(1 for call in calls if call.name not in by_name or argument_problem(by_name[call.name].parameters, call.arguments))
+
+
+def _verdict(case: EvalCase, model_calls: ModelCalls, ground_truth: list[list[FunctionCall]], specs: list[FunctionSpec], check_ask_turns: bool) -> Verdict:
     if len(model_calls) != len(ground_truth):
         return Verdict(
             valid=False,

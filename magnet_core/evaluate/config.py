@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from magnet_core.evaluate.bfcl_data import CATEGORIES, Category
+from magnet_core.evaluate.bfcl_data import CATEGORIES, SINGLE_TURN_CATEGORIES, Category, SingleTurnCategory
+from magnet_core.evaluate.replies import TextCallFormat
 from magnet_core.llm.types import ModelConfig
 
 
@@ -26,7 +27,7 @@ class EvalConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     output_dir: Path
-    categories: tuple[Category, ...] = CATEGORIES
+    categories: tuple[Category | SingleTurnCategory, ...] = CATEGORIES
     sample_size: int | None = Field(default=None, ge=1)
     seed: int = 0
     model: ModelConfig | None = None
@@ -40,6 +41,7 @@ class EvalConfig(BaseModel):
     max_tokens: int = Field(default=1024, ge=1)
     local_max_new_tokens: int = Field(default=256, ge=1)
     check_ask_turns: bool = Field(default=True, description="BFCL-v3's check that turns needing a question make no call")
+    text_call_format: TextCallFormat = Field(default="qwen", description="How calls written as text are read: BFCL's Qwen FC handler, or leniently")
     max_cost_usd: float | None = Field(default=None, ge=0)
     max_new_cases: int | None = Field(default=None, ge=1)
 
@@ -50,6 +52,14 @@ class EvalConfig(BaseModel):
         if len(set(self.categories)) != len(self.categories) or not self.categories:
             raise ValueError("categories must be a non-empty list without repeats")
         return self
+
+    @property
+    def multi_turn_categories(self) -> tuple[Category, ...]:
+        return tuple(c for c in self.categories if c in CATEGORIES)
+
+    @property
+    def single_turn_categories(self) -> tuple[SingleTurnCategory, ...]:
+        return tuple(c for c in self.categories if c in SINGLE_TURN_CATEGORIES)
 
     @property
     def model_label(self) -> str:
@@ -70,16 +80,29 @@ class EvalConfig(BaseModel):
             "temperature": self.temperature,
             "max_tokens": self.max_tokens if self.model is not None else self.local_max_new_tokens,
             "check_ask_turns": self.check_ask_turns,
+            "text_call_format": self.text_call_format,
+            "judge": "bfcl-exec-v2",  # results rendered and arguments run as BFCL does (issue 15)
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
+SUITES: dict[str, tuple[str, ...]] = {
+    "multi-turn": CATEGORIES,
+    "bfcl-v3": (*SINGLE_TURN_CATEGORIES, *CATEGORIES),  # BFCL-v3's scored categories the package ships
+}
 
 
 class CategoryScore(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    category: Category
+    category: str
     cases: int
     correct: int
+    strict_correct: int = Field(default=0, description="Correct and every call kept to its parameter schema (multi-turn)")
+
+    @property
+    def strict_accuracy(self) -> float:
+        return 100.0 * self.strict_correct / self.cases if self.cases else 0.0
 
     @property
     def accuracy(self) -> float:
@@ -92,7 +115,8 @@ class EvalResult(BaseModel):
 
     label: str
     scores: tuple[CategoryScore, ...]
-    overall: float = Field(description="Mean of the category accuracies (percent), BFCL's multi-turn overall")
+    overall: float = Field(description="BFCL-v3's overall when single-turn categories ran, else the multi-turn mean (percent)")
+    summary: dict[str, float] = Field(default_factory=dict, description="BFCL-v3 section scores (summary.bfcl_v3_summary)")
     complete: bool = Field(description="Every selected case finished")
     unfinished: int = 0
     cases_parquet: Path

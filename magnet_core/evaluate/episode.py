@@ -4,7 +4,7 @@ Mirrors BFCL's FC inference loop: the user turns come one by one; within a turn 
 again after every step that made calls (the calls are executed and their outputs appended as tool
 messages) until it answers without calls; an unreadable reply also ends the turn. A turn listed in
 `missed_function` first adds the withheld functions to the tool list and carries BFCL's fixed user
-message. More than `max_steps` calling steps in one turn force-quits the conversation, which fails the
+message. Tool messages carry BFCL's result strings. More than `max_steps` calling steps in one turn force-quits the conversation, which fails the
 case. Calls run on this episode's own instances through `CaseEnvironment` (never `eval`).
 """
 
@@ -20,8 +20,8 @@ from magnet_core.domain.calls import FunctionCall
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.domain.trajectory import ChatMessage, ToolCall
 from magnet_core.evaluate.bfcl_data import EvalCase
-from magnet_core.evaluate.environment import CaseEnvironment, offered_specs
-from magnet_core.evaluate.replies import AssistantReply, reply_calls, visible_text
+from magnet_core.evaluate.environment import CaseEnvironment, bfcl_result_text, offered_specs
+from magnet_core.evaluate.replies import AssistantReply, TextCallFormat, reply_calls, visible_text
 
 
 class ModelBackend(Protocol):
@@ -86,6 +86,7 @@ async def run_episode(
     specs: list[FunctionSpec],
     system_prompt: str | None,
     max_steps: int,
+    text_format: TextCallFormat = "qwen",
 ) -> Episode:
     messages: list[ChatMessage] = [ChatMessage(role="system", content=system_prompt)] if system_prompt else []
     turns: list[TurnLog] = []
@@ -102,7 +103,7 @@ async def run_episode(
             while True:
                 reply = await backend.reply(list(messages), tools)
                 usage = usage.add(reply)
-                calls, parse_error = reply_calls(reply)
+                calls, parse_error = reply_calls(reply, text_format)
                 if not calls:
                     messages.append(ChatMessage(role="assistant", content=reply.content or ""))
                     steps.append(StepLog(content=reply.content, parse_error=parse_error))
@@ -110,9 +111,11 @@ async def run_episode(
                     break
                 step_index = len(steps)
                 tool_calls = tuple(ToolCall(id=f"call_{turn_index}_{step_index}_{i}", function=call) for i, call in enumerate(calls))
-                messages.append(ChatMessage(role="assistant", content=visible_text(reply.content), tool_calls=tool_calls))
+                # BFCL's Qwen handler keeps only the calls of a text reply that made calls in the history.
+                said = None if text_format == "qwen" and not reply.tool_calls else visible_text(reply.content)
+                messages.append(ChatMessage(role="assistant", content=said, tool_calls=tool_calls))
                 results = await asyncio.to_thread(env.execute, calls)
-                outputs = tuple(result.output_text() for result in results)
+                outputs = tuple(bfcl_result_text(result) for result in results)
                 messages.extend(ChatMessage(role="tool", content=text, tool_call_id=tc.id) for tc, text in zip(tool_calls, outputs))
                 steps.append(StepLog(content=visible_text(reply.content), calls=tuple(calls), outputs=outputs))
                 if len(steps) > max_steps:

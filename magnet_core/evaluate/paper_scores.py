@@ -32,3 +32,27 @@ PAPER_ROWS: tuple[PaperRow, ...] = (
     PaperRow("Magnet-14B-SFT", 33.38, 47.00, 32.00, 32.00, 22.50),
     PaperRow("Magnet-14B-mDPO", 37.88, 52.00, 36.00, 35.50, 28.00),
 )
+
+
+class PaperSuiteRow(NamedTuple):
+    """The same table's full BFCL-v3 columns (Non-live Exec has no counterpart in the installed package)."""
+
+    model: str
+    overall: float
+    non_live_ast: float
+    non_live_exec: float
+    live_ast: float
+    multi_turn: float
+    relevance: float
+    irrelevance: float
+
+
+PAPER_SUITE_ROWS: tuple[PaperSuiteRow, ...] = (
+    PaperSuiteRow("Gemini-1.5-Pro-002 (teacher)", 62.19, 88.58, 91.27, 76.72, 20.75, 72.22, 78.15),
+    PaperSuiteRow("Qwen2.5-Coder-7B-Instruct", 53.13, 86.83, 82.27, 66.99, 8.25, 88.89, 65.39),
+    PaperSuiteRow("Magnet-7B-SFT", 62.73, 88.60, 85.73, 74.19, 26.50, 66.67, 78.67),
+    PaperSuiteRow("Magnet-7B-mDPO", 64.64, 89.40, 89.27, 77.92, 27.75, 83.33, 78.51),
+    PaperSuiteRow("Qwen2.5-Coder-14B-Instruct", 51.88, 90.94, 87.80, 65.30, 5.38, 100.00, 44.58),
+    PaperSuiteRow("Magnet-14B-SFT", 66.83, 90.02, 88.20, 77.92, 33.38, 72.22, 82.59),
+    PaperSuiteRow("Magnet-14B-mDPO", 68.01, 90.13, 89.75, 79.14, 37.88, 88.89, 84.78),
+)

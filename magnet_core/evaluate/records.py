@@ -33,8 +33,14 @@ class CaseRecord(BaseModel):
     error_message: str = ""
     failing_turn: int | None = None
     details: str = ""
+    schema_violations: int = 0
     episode: Episode | None = None
     wall_s: float = 0.0
+
+    @property
+    def strict_valid(self) -> bool:
+        """Passed, and every model call kept to its function's parameter schema."""
+        return self.valid and self.schema_violations == 0
 
     @property
     def persisted(self) -> bool:
@@ -81,6 +87,7 @@ def write_case_table(records: list[CaseRecord], path: Path) -> Path:
                 "error_message": record.error_message,
                 "failing_turn": record.failing_turn,
                 "details": record.details,
+                "schema_violations": record.schema_violations,
                 "turns": len(episode.turns) if episode else 0,
                 "steps": sum(len(turn.steps) for turn in episode.turns) if episode else 0,
                 "calls": sum(len(step.calls) for turn in episode.turns for step in turn.steps) if episode else 0,

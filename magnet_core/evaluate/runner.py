@@ -13,13 +13,15 @@ import time
 from pathlib import Path
 
 from magnet_core.evaluate.backends import LLMBackend, LocalTransformersBackend
-from magnet_core.evaluate.bfcl_data import EvalCase, sample_cases
+from magnet_core.evaluate.bfcl_data import EvalCase, SingleTurnCase, sample_cases, sample_single_turn
 from magnet_core.evaluate.checker import check_case
 from magnet_core.evaluate.config import CategoryScore, EvalConfig, EvalResult
 from magnet_core.evaluate.episode import ModelBackend, run_episode
 from magnet_core.evaluate.ground_truth import parse_ground_truth_turns
 from magnet_core.evaluate.records import INFERENCE_ERROR, CaseRecord, CaseStore, write_case_table
 from magnet_core.evaluate.report import write_chart, write_report
+from magnet_core.evaluate.single_turn import run_single_turn
+from magnet_core.evaluate.summary import bfcl_v3_summary
 from magnet_core.llm.client import LLMClient
 from magnet_core.llm.types import BudgetExceededError, LLMError
 from magnet_core.pools import load_pool
@@ -38,7 +40,8 @@ async def evaluate(config: EvalConfig, client: LLMClient | None = None) -> EvalR
     prompt = load_prompt(config.system_prompt_role)
     run_key = config.run_key(prompt.cache_tag)
     specs = list(load_pool("bfcl").specs)
-    cases = [case for category in config.categories for case in sample_cases(category, config.sample_size, config.seed)]
+    cases = [case for category in config.multi_turn_categories for case in sample_cases(category, config.sample_size, config.seed)]
+    cases += [case for category in config.single_turn_categories for case in sample_single_turn(category, config.sample_size, config.seed)]
     store = CaseStore(output_dir)
     records: dict[str, CaseRecord] = {}
     pending: list[EvalCase] = []
@@ -84,10 +87,14 @@ class _CaseRunner:
         results = await asyncio.gather(*(guarded(case) for case in cases))
         return [record for record in results if record is not None]
 
-    async def run_case(self, case: EvalCase) -> CaseRecord | None:
+    async def run_case(self, case: EvalCase | SingleTurnCase) -> CaseRecord | None:
         started = time.perf_counter()
+        if isinstance(case, SingleTurnCase):
+            return await self.run_single(case, started)
         try:
-            episode = await run_episode(case, self.backend, self.specs, self.system_prompt, self.config.max_steps_per_turn)
+            episode = await run_episode(
+                case, self.backend, self.specs, self.system_prompt, self.config.max_steps_per_turn, self.config.text_call_format
+            )
         except BudgetExceededError as error:
             self.stopped = str(error)
             return None
@@ -97,14 +104,27 @@ class _CaseRunner:
         verdict = await asyncio.to_thread(
             check_case, case, episode.model_calls(), truth, self.specs, check_ask_turns=self.config.check_ask_turns
         )
-        record = self._record(case, started, episode=episode, **verdict.model_dump())
+        return self._finished(self._record(case, started, episode=episode, **verdict.model_dump()))
+
+    async def run_single(self, case: SingleTurnCase, started: float) -> CaseRecord | None:
+        try:
+            verdict, episode = await run_single_turn(case, self.backend, self.system_prompt, self.config.text_call_format)
+        except BudgetExceededError as error:
+            self.stopped = str(error)
+            return None
+        except LLMError as error:
+            return self._record(case, started, valid=False, error_type=INFERENCE_ERROR, error_message=str(error))
+        return self._finished(self._record(case, started, episode=episode, valid=verdict.valid, error_type=verdict.error_type,
+                                           error_message=verdict.error_message, details=verdict.decoded))
+
+    def _finished(self, record: CaseRecord) -> CaseRecord:
         self.store.save(record)
         self.finished += 1
         if self.config.max_new_cases is not None and self.finished >= self.config.max_new_cases:
             self.stopped = f"stopped after {self.finished} new case(s) (max_new_cases)"
         return record
 
-    def _record(self, case: EvalCase, started: float, **fields) -> CaseRecord:
+    def _record(self, case: EvalCase | SingleTurnCase, started: float, **fields) -> CaseRecord:
         return CaseRecord(case_id=case.case_id, category=case.category, run_key=self.run_key, model=self.config.model_label,
                           wall_s=time.perf_counter() - started, **fields)
 
@@ -115,19 +135,25 @@ def _finish(config: EvalConfig, records: list[CaseRecord], unfinished: int, outp
             category=category,
             cases=sum(1 for r in records if r.category == category),
             correct=sum(1 for r in records if r.category == category and r.valid),
+            strict_correct=sum(1 for r in records if r.category == category and r.strict_valid),
         )
         for category in config.categories
     )
-    overall = sum(score.accuracy for score in scores) / len(scores)
+    summary = bfcl_v3_summary({score.category: score.accuracy for score in scores})
+    if config.single_turn_categories:
+        overall = summary["overall"]
+    else:
+        overall = sum(score.accuracy for score in scores) / len(scores)
     episodes = [r.episode for r in records if r.episode is not None]
     cost = sum(e.usage.cost_usd for e in episodes)
     table = write_case_table(records, output_dir / "cases.parquet")
-    chart = write_chart(output_dir / "accuracy.png", config.model_label, scores, overall)
-    report = write_report(output_dir / "report.md", config, scores, overall, records, chart, cost, wall, unfinished)
+    chart = write_chart(output_dir / "accuracy.png", config.model_label, scores, summary["multi_turn"] if config.single_turn_categories else overall)
+    report = write_report(output_dir / "report.md", config, scores, overall, records, chart, cost, wall, unfinished, summary)
     return EvalResult(
         label=config.model_label,
         scores=scores,
         overall=overall,
+        summary=summary,
         complete=unfinished == 0 and all(r.persisted for r in records),
         unfinished=unfinished,
         cases_parquet=table,

@@ -35,6 +35,9 @@ class BackendSession(ABC):
     def state(self) -> dict[str, Any]:
         return {}
 
+    def close(self) -> None:
+        """Release what the session holds (server processes, temporary files); in-process backends hold nothing."""
+
 
 def _fresh_mutable_defaults(method: Callable[..., Any], arguments: dict[str, Any]) -> dict[str, Any]:
     """Pass copies of omitted list/dict/set defaults: backends such as BFCL's `post_tweet(mentions=[])`

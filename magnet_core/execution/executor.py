@@ -25,14 +25,18 @@ DEFAULT_CALL_TIMEOUT_S = 5.0
 
 
 class CallExecutor:
-    def __init__(self, session: BackendSession, timeout_s: float = DEFAULT_CALL_TIMEOUT_S):
+    def __init__(self, session: BackendSession, timeout_s: float = DEFAULT_CALL_TIMEOUT_S, validate_arguments: bool = True):
         self.session = session
         self.timeout_s = timeout_s
+        # Off for evaluation only: BFCL runs calls whose argument types differ from the schema and lets
+        # the backend accept or raise, so its verdicts need the call executed as written.
+        self.validate_arguments = validate_arguments
         self.poisoned: str | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magnet-call")
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self.session.close()
 
     def __enter__(self) -> "CallExecutor":
         return self
@@ -47,7 +51,7 @@ class CallExecutor:
         if spec is None:
             offered = ", ".join(sorted(self.session.specs)) or "none"
             return _failed(call, CallErrorKind.UNKNOWN_FUNCTION, f"no function {call.name!r} is offered (offered: {offered})")
-        problem = argument_problem(spec.parameters, call.arguments)
+        problem = argument_problem(spec.parameters, call.arguments) if self.validate_arguments else None
         if problem:
             return _failed(call, CallErrorKind.INVALID_ARGUMENTS, problem)
         started = time.perf_counter()
@@ -58,6 +62,9 @@ class CallExecutor:
             self.poisoned = f"{call.name} exceeded {self.timeout_s:.1f}s; session state is unknown"
             return _failed(call, CallErrorKind.TIMEOUT, self.poisoned, time.perf_counter() - started)
         except Exception as error:  # noqa: BLE001 - backend code is untrusted; every failure becomes a record
+            kind = getattr(error, "error_kind", None)  # backends that know the category (MCP: timeout, oversize) say so
+            if isinstance(kind, CallErrorKind):
+                return _failed(call, kind, str(error), time.perf_counter() - started)
             return _failed(call, CallErrorKind.EXCEPTION, f"{type(error).__name__}: {error}", time.perf_counter() - started)
         elapsed = time.perf_counter() - started
         try:

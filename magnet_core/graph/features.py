@@ -17,8 +17,11 @@ from magnet_core.graph.tokens import (
     DROPPABLE,
     ELEMENT_SYNONYMS,
     GENERIC,
+    PLACE_WORDS,
     VERBS,
+    place_kind,
     collection_item_words,
+    item_field_words,
     name_tokens,
     object_nouns,
     subject_tokens,
@@ -36,10 +39,12 @@ _CREATOR = re.compile(r"^(?:create|make) (?:a |an )?(?:new )?(\w+)", re.I)
 BARE_RESULTS = frozenset({"result", "value", "output"})
 _TEXTUAL = frozenset({"content", "line", "text"})
 _CREDENTIAL = frozenset({"username", "password", "secret", "client", "credential"})
+_LISTED = re.compile(r"\[enum\]|options are|possible values", re.I)
 _SINKS = (frozenset({"content"}), frozenset({"text"}), frozenset({"body"}))
 _MUTATING = frozenset(
     """post send create delete remove cancel place book buy sell fund withdraw add edit update close resolve
-    comment retweet follow unfollow mention register purchase transfer trade logout""".split()
+    comment retweet follow unfollow mention register purchase transfer trade logout checkout order pay reserve
+    redeem request""".split()
 )
 
 
@@ -55,6 +60,8 @@ class OutputField:
     container: bool
     string: bool
     textual: bool  # text a "content" parameter could take (file content, matching lines)
+    described: frozenset[str]  # what its description says it is ("Return authorisation ID" -> {return, authorization, id})
+    place: str | None  # "address" or "place" when it names one (an address; a location, an airport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,8 @@ class InputParam:
     credential: bool  # typed by the user (username, password, secret), never fed by another call
     sink: bool  # free text ("content"): takes any text output
     required: bool
+    place: str | None  # "address" when it takes an address, "place" when any place (a destination, an origin)
+    listed: bool  # takes one of the values its description lists ([Enum], "options are")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +140,8 @@ def _output_fields(spec: FunctionSpec) -> tuple[OutputField, ...]:
         container = schema.get("type") in _CONTAINER
         elements: set[str] = set()
         if container:
-            elements = set(collection_item_words(str(schema.get("description", "")))) | ({head} if head else set())
+            description = str(schema.get("description", ""))
+            elements = set(collection_item_words(description)) | item_field_words(description) | ({head} if head else set())
             for word in list(elements):
                 elements |= ELEMENT_SYNONYMS.get(word, frozenset())
         matchable = frozenset(key - DROPPABLE)
@@ -147,6 +157,8 @@ def _output_fields(spec: FunctionSpec) -> tuple[OutputField, ...]:
                 container=container,
                 string=schema.get("type") == "string",
                 textual=bool(key & _TEXTUAL) and "id" not in key,
+                described=subject_tokens(str(schema.get("description", ""))) - DROPPABLE,
+                place=place_kind(key) if "id" not in key else None,
             )
         )
     return tuple(fields)
@@ -176,6 +188,8 @@ def _input_params(spec: FunctionSpec) -> tuple[InputParam, ...]:
                 credential=bool(tokens & _CREDENTIAL),
                 sink=tokens in _SINKS,
                 required=name in required,
+                place=place_kind(subject) if "id" not in tokens else None,
+                listed=bool(_LISTED.search(description)),
             )
         )
     return tuple(params)
@@ -204,8 +218,9 @@ def spec_features(spec: FunctionSpec) -> SpecFeatures:
     setter = _SETTER.search(description)
     created = _CREATOR.search(description)
     phrase = f"{' '.join(tokens)} {description}".lower()
-    out_tokens = frozenset(t for o in outputs for t in (o.core | o.matchable | o.elements | ({o.head} if o.head else set())))
-    in_tokens = frozenset(t for param in params for t in param.subject)
+    out_tokens = frozenset(t for o in outputs for t in (o.core | o.matchable | o.elements | (o.described - GENERIC)
+                                                        | (PLACE_WORDS if o.place else set()) | ({o.head} if o.head else set())))
+    in_tokens = frozenset(t for param in params for t in param.subject | (param.text if param.numeric else frozenset()))
     return SpecFeatures(
         qualified=spec.qualified_name,
         group=spec.tool_class or spec.category,

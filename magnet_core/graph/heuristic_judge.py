@@ -1,7 +1,11 @@
 """The offline dependency judge (the default when no teacher model is configured).
 
 Value dependencies: an output field of the source names, or is described as, the thing a parameter of
-the target takes (`user_id` -> `receiver_id` "User ID of the user..."; a list of tweets -> `tweet_id`).
+the target takes (`user_id` -> `receiver_id` "User ID of the user..."; a list of tweets -> `tweet_id`;
+`rma_id` "Return authorisation ID" -> `return_authorization`), names the same kind of thing under another
+name (`seller_id` -> `merchant_id`), is a place a place parameter takes (a shop's location -> a navigation
+destination, an airport -> where a flight leaves from), or is a quantity in the unit a parameter is
+measured in (`gallon` -> `fuelAmount` "in gallons").
 Premise dependencies: the source logs in and the target acts for the logged-in user; the source changes
 the current directory and the target works in it; the source creates a file/ticket the target names;
 the target undoes what the source did; or a rule of the premise lexicon applies.
@@ -80,10 +84,10 @@ class HeuristicJudge:
 
 
 def _params_to_check(output: OutputField, target: SpecFeatures) -> list[InputParam]:
-    if output.container or output.textual or not output.core:
+    if output.container or output.textual or not output.core or output.numeric or output.place:
         return list(target.params)
     positions: set[int] = set()
-    for token in output.core:
+    for token in output.core | (output.described - GENERIC):
         positions.update(target.param_index.get(token, ()))
     return [target.params[i] for i in sorted(positions)]
 
@@ -105,6 +109,13 @@ def _value_match(output: OutputField, param: InputParam, same_group: bool) -> tu
     ids_only = "id" in output.elements and "id" not in param.name  # "list of order IDs" feeds only an id
     if output.container and not ids_only and output.elements & (param.subject - GENERIC):
         return evidence(0.6, True, "parameter takes an item of this collection")
+    described = output.described - GENERIC
+    if len(described) > 1 and output.described <= param.subject:  # one word ("distance") says too little
+        return evidence(0.7, True, "parameter is described as this field is")
+    if output.place and (param.place == "place" or param.place == output.place) and not param.listed and not output.numeric:
+        return evidence(0.55, True, "a place taken as a place")
+    if output.numeric and param.numeric and output.key == {output.head} and output.head in param.text - param.name:
+        return evidence(0.55, False, f"parameter is measured in {output.head}s")
     if same_group and output.textual and param.sink:
         return evidence(0.5, False, "text output written as free content")
     if same_group and output.numeric and output.key <= BARE_RESULTS and param.generic:

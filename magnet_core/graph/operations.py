@@ -112,12 +112,16 @@ def split(
     required_params: Callable[[str], Sequence[str]],
     rng: random.Random,
     miss_func_ratio: float = 0.5,
+    nested_feeds: NestedFeeds | None = None,
 ) -> PlanDraft | None:
     """After a random turn, add an empty `miss_func` or `miss_param` turn about the next turn's function.
 
     `miss_func`: the next turn's first function is withheld (the right answer is to say it is missing).
     `miss_param`: one *required* parameter of it is left out of the ask (the right answer is to ask).
     A function with no required parameter cannot be asked about, so it falls back to `miss_func`.
+    With `nested_feeds`, miss_param prefers a parameter no earlier function of the plan feeds (a value the
+    conversation will already hold is to be reused, not asked for), at another turn if this one has none;
+    translation still checks the actual values (`translate/miss_param.py`).
     Returns None for a one-turn plan: there is no turn to split after.
     """
     if len(draft.turns) < 2:
@@ -129,6 +133,8 @@ def split(
     needed = draft.turns[position].functions[0]
     params = sorted(required_params(needed))
     want_func = rng.random() < miss_func_ratio
+    if not want_func and params and nested_feeds is not None:
+        position, needed, params = _unfed_ask(draft, candidates, position, required_params, nested_feeds)
     if want_func or not params:
         turn = PlanTurn(label=TurnLabel.MISS_FUNC, withheld_function=needed)
         kind = NodeOperationKind.SPLIT_MISS_FUNC
@@ -143,6 +149,21 @@ def split(
     turns.insert(position, turn)
     operations.append(NodeOperation(kind=kind, turn_index=position, functions=(needed,), detail=detail))
     return PlanDraft(turns=tuple(turns), operations=tuple(operations))
+
+
+def _unfed_ask(draft: PlanDraft, candidates: list[int], position: int, required_params: Callable[[str], Sequence[str]],
+               nested_feeds: NestedFeeds) -> tuple[int, str, list[str]]:
+    """(position, function, required params) for a miss_param turn, preferring params that no function of an
+    earlier turn feeds (by the judge's value evidence): the chosen position first, then the others in order."""
+    for index in [position, *(i for i in candidates if i != position)]:
+        needed = draft.turns[index].functions[0]
+        earlier = {name for turn in draft.turns[:index] for name in turn.functions}
+        fed = {param for source in earlier for _, param in nested_feeds(source, needed)}
+        unfed = sorted(set(required_params(needed)) - fed)
+        if unfed:
+            return index, needed, unfed
+    needed = draft.turns[position].functions[0]
+    return position, needed, sorted(required_params(needed))
 
 
 def _shift(operations: list[NodeOperation], position: int) -> list[NodeOperation]:

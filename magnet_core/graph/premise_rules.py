@@ -28,4 +28,10 @@ PREMISE_LEXICON: tuple[PremiseRule, ...] = (
     _rule(r"\block\w* (?:the )?door", r"\bstart\w* (?:the )?engine", "doors are locked before the engine is started"),
     _rule(r"\bstart\w* (?:the )?engine", r"\bcruise control", "cruise control needs a running engine"),
     _rule(r"\b(?:verify|check)\w* (?:the )?(?:file|path) exist", r"\b(?:download|open|read)\w* (?:the )?file", "a file is checked to exist before it is read"),
+    # version control (git): look, stage, commit, read the history
+    _rule(r"\bworking (?:tree|directory)\b.*\bstatus\b|\bstatus\b.*\bworking (?:tree|directory)\b", r"\bstaging area\b",
+          "the status shows what there is to stage"),
+    _rule(r"\bto the staging area\b", r"\brecords? changes\b|\bcommit (?:the )?(?:staged )?changes\b",
+          "changes are staged before they are committed"),
+    _rule(r"\brecords? changes\b", r"\bcommit (?:logs?|history)\b", "a new commit then shows in the history"),
 )

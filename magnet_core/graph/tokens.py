@@ -38,13 +38,34 @@ VERBS = frozenset(
 )
 
 
+# Words that name the same kind of thing across APIs (a seller is a merchant): mapped to one token so that
+# `seller_id` can feed `merchant_id`. General English only, never a pool's own vocabulary.
+CANONICAL = {"merchant": "seller", "vendor": "seller", "reservation": "booking", "client": "customer",
+             "identifier": "id", "authorisation": "authorization"}
+
+# Values that are places: an address, a shop's location, an airport code can all be where one goes. A
+# parameter that wants an address takes only an address; one that wants a place takes any place.
+ADDRESS_WORDS = frozenset({"address", "street"})
+PLACE_WORDS = ADDRESS_WORDS | {"location", "destination", "origin", "airport", "place", "venue"}
+
+
+def place_kind(tokens: frozenset[str] | set[str]) -> str | None:
+    """"address", "place" or None for the tokens naming a value."""
+    if tokens & ADDRESS_WORDS:
+        return "address"
+    return "place" if tokens & PLACE_WORDS else None
+
+
 @lru_cache(maxsize=200_000)
 def singular(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+    """Singular, canonical form: "addresses" -> "address", "merchants" -> "seller"."""
+    if len(word) > 4 and word.endswith(("sses", "xes", "shes")):  # addresses, boxes, wishes
+        word = word[:-2]
+    elif len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return CANONICAL.get(word, word)
 
 
 @lru_cache(maxsize=200_000)
@@ -105,6 +126,24 @@ def subject_tokens(description: str, limit: int = 8) -> frozenset[str]:
         if len(words) >= limit:
             break
     return frozenset(singular(word) for word in words if word not in STOPWORDS)
+
+
+_EACH_WITH = re.compile(r"\beach with (?:an? |the |its )?([A-Za-z_ ,]+?)(?:[.;]|$)", re.I)
+_GROUPED_BY = re.compile(r"\b(?:grouped|keyed|indexed) by (?:the )?([A-Za-z_]+)", re.I)
+
+
+def item_field_words(description: str) -> frozenset[str]:
+    """What a collection's items carry: "Products found, each with sku and title" -> {sku, title};
+    "Dictionary of messages grouped by receiver" -> {receiver}."""
+    found: set[str] = set()
+    match = _EACH_WITH.search(description)
+    if match:
+        for part in re.split(r",| and ", match.group(1)):
+            found.update(name_tokens(part.strip()))
+    match = _GROUPED_BY.search(description)
+    if match:
+        found.update(name_tokens(match.group(1)))
+    return frozenset(found - {"name"})
 
 
 _LIST_OF = re.compile(r"\b(?:list|dictionary|dictionaries|array) of (?:the |all )?([A-Za-z]+)(?: ([A-Za-z]+))?", re.I)

@@ -40,7 +40,8 @@ async def preflight(client, models: Sequence[tuple[tuple[str, ...], ModelConfig]
             continue
         if isinstance(result, LLMError):
             where = f" at {model.api_base}" if model.api_base else ""
-            problems.append(f"{model.model}{where} (roles: {', '.join(roles)}): {type(result).__name__}: {result}")
+            hint = " [server unreachable: is it running at api_base?]" if "Connection error" in str(result) else ""
+            problems.append(f"{model.model}{where} (roles: {', '.join(roles)}){hint}: {type(result).__name__}: {result}")
         elif isinstance(result, BaseException):
             raise result
     if problems:

@@ -37,6 +37,7 @@ class PoolLoadError(ValueError):
 
 
 SessionFactory = Callable[[list[FunctionSpec], dict[str, Any]], BackendSession]
+StateFactory = Callable[[list[str], int], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class FunctionPool:
     session_factory: SessionFactory = field(repr=False)
     issues: tuple[PoolIssue, ...] = ()
     simulated: bool = False
+    state_factory: StateFactory | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         counts = Counter(spec.qualified_name for spec in self.specs)
@@ -109,6 +111,11 @@ class FunctionPool:
         """A fresh, isolated session offering `qualified_names` (default: every function)."""
         specs = [self.spec(name) for name in qualified_names] if qualified_names is not None else list(self.specs)
         return self.session_factory(specs, json.loads(json.dumps(initial_state or {})))
+
+    def scenario_state(self, tool_classes: list[str], seed: int) -> dict[str, Any]:
+        """A scenario's seeded initial state (tool class -> backend config), recorded with its samples so
+        every stored call can be replayed; `{}` for pools whose backends start from their defaults."""
+        return self.state_factory(sorted(tool_classes), seed) if self.state_factory else {}
 
     def fingerprint(self) -> str:
         """Content hash of the specs: part of every downstream cache key. Computed once (specs are frozen)."""

@@ -61,6 +61,15 @@ class RoleModels(BaseModel):
         return all(self.for_role(role) is None for role in roles)
 
 
+def only_roles(models: RoleModels, roles: tuple[str, ...], stage: str) -> RoleModels:
+    """A stage's `models` with a slot filled that the stage never reads is refused: it would be ignored."""
+    dead = [role for role in ROLE_NAMES if role not in roles and models.for_role(role) is not None]
+    if dead:
+        raise ValueError(f"{stage}.models.{dead[0]}: the {stage} stage never calls the {dead[0]} role "
+                         f"(it calls {', '.join(roles)}); name models in the pipeline config's models:/roles:")
+    return models
+
+
 def role_model_name(model: ModelConfig | None) -> str:
     return model.model if model is not None else OFFLINE
 

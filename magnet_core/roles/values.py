@@ -218,8 +218,14 @@ def example_object(schema: dict[str, Any], rng: random.Random) -> dict[str, Any]
     if not properties:
         return {"note": "updated"}
     name = rng.choice(sorted(properties))
-    values = description_values(properties[name]) or vocabulary(name, schema_type(properties[name]), properties[name], rng)
-    return {name: values[0]} if values else {}
+    example: dict[str, Any] = {}
+    # The drawn property, then every required one: an object missing a required field can only fail
+    # (MCP tools take such objects: edit_file's {oldText, newText}, create_entities' entities).
+    for key in [name, *[k for k in schema.get("required", []) if k in properties and k != name]]:
+        values = description_values(properties[key]) or vocabulary(key, schema_type(properties[key]), properties[key], rng)
+        if values:
+            example[key] = values[0]
+    return example
 
 
 def schema_type(schema: dict[str, Any]) -> str:

@@ -29,6 +29,8 @@ from magnet_core.roles.simulator import simulate_output
 from magnet_core.roles.values import ValueContext
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.translate.models import TRANSLATE_ROLES, CallTally, TranslateConfig, TranslatedScenario
+from magnet_core.translate.given_values import reused_withheld_values
+from magnet_core.translate.miss_param import choose_omission, record_param_swaps
 from magnet_core.translate.withhold import announced_turns, withhold_uncalled
 from magnet_core.verify.outcomes import strict_outcome
 
@@ -78,7 +80,8 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
         return Reject(stage=STAGE, item_id=scenario_id, reason="invalid_plan", detail=detail, payload={"plan_id": plan.plan_id})
     rng = random.Random(f"{config.seed}:{plan.plan_id}")
     classes = sorted({pool.spec(name).tool_class for name in session_names if pool.spec(name).tool_class})
-    initial_state = initial_state_for(classes, hash_seed(config.seed, plan.plan_id)) if pool.kind == "bfcl" else {}
+    state_seed = hash_seed(config.seed, plan.plan_id)
+    initial_state = initial_state_for(classes, state_seed) if pool.kind == "bfcl" else pool.scenario_state(classes, state_seed)
     scenario = Scenario(scenario_id=scenario_id, plan=plan, pool=pool.name, initial_state=initial_state, seed=config.seed)
     session = pool.new_session(session_names, initial_state)
     context = ValueContext()
@@ -87,6 +90,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
     cost = 0.0
     history: list[dict[str, Any]] = []
     pending: PendingAsk | None = None
+    asked: WrittenCall | None = None  # a miss_param turn's draft: the next turn does this ask, value supplied
     with CallExecutor(session, timeout_s=config.call_timeout_s) as executor:
         for index, plan_turn in enumerate(plan.turns):
             try:
@@ -96,8 +100,9 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
                     pending = None
                 else:
                     turn, turn_cost, draft = await _translate_turn(pool, plan_turn, index, tools, session, executor, context,
-                                                                   history, rng, config, client, tally)
-                    pending = PendingAsk(turn.query, list(history), draft) if draft is not None else None
+                                                                   history, rng, config, client, tally, asked)
+                    pending = PendingAsk(turn.query, list(history), draft) if turn.label is TurnLabel.MISS_FUNC else None
+                    asked = draft if turn.label is TurnLabel.MISS_PARAM else None
             except TranslationFailed as error:
                 return Reject(stage=STAGE, item_id=scenario_id, reason=error.reason, detail=error.detail,
                               payload={"plan_id": plan.plan_id, "turn": index})
@@ -108,10 +113,15 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
             failures += [f"turn {index}: {r.call.to_bfcl()} -> {r.error}" for r in turn.results if not r.ok]
             turns.append(turn)
             history += _history_messages(turn)
+    reused = reused_withheld_values(tuple(turns), {spec.qualified_name: spec.name for spec in pool.specs})
+    if reused:
+        return Reject(stage=STAGE, item_id=scenario_id, reason="miss_param_value_given", detail="; ".join(reused),
+                      payload={"plan_id": plan.plan_id})
     if failures:
         return Reject(stage=STAGE, item_id=scenario_id, reason="execution_error", detail="; ".join(failures)[:2000],
                       payload={"plan_id": plan.plan_id, "failed_calls": len(failures)})
     models = config.models.names(TRANSLATE_ROLES)
+    scenario = scenario.model_copy(update={"plan": record_param_swaps(plan, turns)})
     return TranslatedScenario(scenario=scenario, turns=tuple(turns), offered_functions=tuple(tools),
                               simulated=session.simulated, models=models, prompt_versions=prompt_versions(TRANSLATE_ROLES),
                               cost_usd=cost)
@@ -159,24 +169,32 @@ async def _translate_unlock(pool: FunctionPool, name: str, index: int, tools: li
 
 
 async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, executor, context, history, rng, config,
-                          client, tally) -> tuple[Turn, float, WrittenCall | None]:
-    """A turn as the plan has it; for a miss_func/miss_param turn also the draft that shaped its query."""
+                          client, tally, asked: WrittenCall | None = None) -> tuple[Turn, float, WrittenCall | None]:
+    """A turn as the plan has it; for a miss_func/miss_param turn also the draft that shaped its query.
+    `asked`: the miss_param draft the turn before shaped its ask with; offline, the first call does it."""
     offered = tuple(tools)
     if plan_turn.label is not TurnLabel.NORMAL:
         spec = pool.spec(plan_turn.withheld_function)
         draft = write_call_offline(spec, session, context, rng, probe=config.probe_values)
         omit = plan_turn.withheld_param if plan_turn.label is TurnLabel.MISS_PARAM else None
+        if omit:  # never leave out a value the conversation already gave
+            draft, omit, why = choose_omission(spec, draft, omit, history, session, context, rng, config.probe_values)
+            if draft is None:
+                raise TranslationFailed("miss_param_value_given", why)
         if omit and omit not in draft.call.arguments:
             draft = WrittenCall(FunctionCall(name=spec.name, arguments={**draft.call.arguments, omit: "?"}), draft.sources)
         query, cost = await _query(pool, [spec], [draft], omit, history, rng, config, client)
         turn = Turn(index=index, label=plan_turn.label, query=query, offered_functions=offered,
-                    withheld_function=plan_turn.withheld_function, withheld_param=plan_turn.withheld_param)
-        return turn, cost, draft if plan_turn.label is TurnLabel.MISS_FUNC else None
+                    withheld_function=plan_turn.withheld_function, withheld_param=omit)
+        return turn, cost, draft
     specs = [pool.spec(name) for name in plan_turn.functions]
     if config.models.call_writer is None:
         written, results, cost = [], [], 0.0
-        for spec in specs:
-            call = write_call_offline(spec, session, context, rng, probe=config.probe_values)
+        for position, spec in enumerate(specs):
+            if position == 0 and asked is not None and asked.call.name == spec.name and asked.accepted_by_probe is not False:
+                call = asked
+            else:
+                call = write_call_offline(spec, session, context, rng, probe=config.probe_values)
             result, call_cost = await _execute(call.call, spec, executor, context, config, client, tally)
             results.append(result)
             written.append(call)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from magnet_core.domain.trajectory import CallResult, Reject, Scenario, Turn
-from magnet_core.roles.llm_role import RoleModels
+from magnet_core.roles.llm_role import RoleModels, only_roles
 
 TRANSLATE_ROLES = ("query_writer", "call_writer", "simulator")
 
@@ -22,6 +22,11 @@ class TranslateConfig(BaseModel):
     shard_count: int = Field(default=1, ge=1)
     max_concurrency: int = Field(default=8, ge=1, le=1024)
     call_timeout_s: float = Field(default=5.0, gt=0)
+
+    @field_validator("models")
+    @classmethod
+    def _called_roles_only(cls, models: RoleModels) -> RoleModels:
+        return only_roles(models, TRANSLATE_ROLES, "translate")
 
     def in_shard(self, item_id: str) -> bool:
         """Stable across processes (no Python hash randomisation)."""

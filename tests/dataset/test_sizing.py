@@ -37,11 +37,18 @@ def test_request_over_generates_by_the_yield_and_margin():
 
 def test_top_up_asks_only_for_the_short_categories_and_stops_at_exhausted_ones():
     asked = sizing.Request(paths=50, samples={"single": 100, "parallel": 100}, pairs={})
-    request, notes = sizing.top_up({"multi_turn": 60, "single": 80, "parallel": 80}, {},
-                                   {"multi_turn": 60, "single": 40, "parallel": 1}, {}, asked, 0.0)
+    now = sizing.Measure(sft={"multi_turn": 60, "single": 40, "parallel": 1}, pref={}, asked=asked)
+    request, notes = sizing.top_up({"multi_turn": 60, "single": 80, "parallel": 80}, {}, now, 0.0)
     assert request.paths == 0
     assert request.samples["single"] == 100  # 40 short at the measured 0.4 per sample
     assert request.samples["parallel"] == 0 and "exhausted" in notes["parallel"]
+
+
+def test_a_later_top_up_uses_the_marginal_yield_of_a_pool_running_dry():
+    earlier = sizing.Measure(sft={"single": 40}, pref={}, asked=sizing.Request(samples={"single": 100}))
+    now = sizing.Measure(sft={"single": 50}, pref={}, asked=sizing.Request(samples={"single": 200}))
+    request, _ = sizing.top_up({"single": 60}, {}, now, 0.0, earlier)
+    assert request.samples["single"] == 100  # 10 short at 10 new per 100 asked (the average, 0.25, would ask 40)
 
 
 def test_without_a_target_the_ratio_mixture_is_sized_to_keep_every_multi_turn_row():

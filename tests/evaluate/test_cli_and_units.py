@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,8 +24,9 @@ def test_magnet_eval_runs_an_oracle_and_prints_scores(tmp_path, scripted_model):
             "--categories", "miss_func", "--sample", "3", "--seed", "0", "--label", "oracle",
         ])
     assert result.exit_code == 0, result.output
-    assert "miss_func     100.00%  (3/3)" in result.output
-    assert (tmp_path / "report.md").read_text().startswith("# BFCL multi-turn evaluation: oracle")
+    assert re.search(r"^miss_func\s+100\.00%  \(3/3\)  strict-schema 100\.00%", result.output, re.M)
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# BFCL evaluation: oracle") and "| miss_func | 3 | 100.00 | 100.00 |" in report
     assert len(pd.read_parquet(tmp_path / "cases.parquet")) == 3
 
 
@@ -48,8 +50,17 @@ def test_reply_calls_reads_tool_calls_and_qwen_blocks_and_refuses_code():
                                                            "function": {"name": "ls", "arguments": '{"a": true}'}},)))
     assert error is None and [(c.name, c.arguments) for c in calls] == [("ls", {"a": True})]
     text = 'Sure.<tool_call>\n{"name": "cd", "arguments": {"folder": "docs"}}\n</tool_call><tool_call>{"name": "ls", "arguments": {}}</tool_call>'
-    calls, error = reply_calls(AssistantReply(content=text))
+    calls, error = reply_calls(AssistantReply(content=text), "lenient")
     assert error is None and [c.name for c in calls] == ["cd", "ls"] and visible_text(text) == "Sure."
-    calls, error = reply_calls(AssistantReply(content="<tool_call>__import__('os').getcwd()</tool_call>"))
+    calls, error = reply_calls(AssistantReply(content="<tool_call>__import__('os').getcwd()</tool_call>"), "lenient")
     assert calls == [] and "unparsable calls" in error and "forbidden_callee" in error
+    # Default: BFCL's Qwen FC handler. A block needs its newlines; an unreadable block is skipped alone.
+    assert [c.name for c in reply_calls(AssistantReply(content=text))[0]] == ["cd"]
+    bad_then_good = '<tool_call>\n{"name": "cd", oops}\n</tool_call>\n<tool_call>\n{"name": "ls", "arguments": "{}"}\n</tool_call>'
+    assert [(c.name, c.arguments) for c in reply_calls(AssistantReply(content=bad_then_good))[0]] == [("ls", {})]
+    assert reply_calls(AssistantReply(content='<tool_call>\n{"name": "cd", "arguments": {}}'))[0] == []  # unterminated
+    calls, error = reply_calls(AssistantReply(content='<tool_call>\n["cd"]\n</tool_call>\n<tool_call>\n{"name": "ls", "arguments": {}}\n</tool_call>'))
+    assert calls == [] and "not a JSON object" in error  # one non-object block makes the reply unreadable, as in BFCL
+    calls, error = reply_calls(AssistantReply(content="<tool_call>\n__import__('os').getcwd()\n</tool_call>"))
+    assert calls == [] and "not JSON" in error
     assert reply_calls(AssistantReply(content="Which folder do you mean?")) == ([], None)

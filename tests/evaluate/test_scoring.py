@@ -91,7 +91,7 @@ def test_unreadable_calls_end_the_turn_with_a_recorded_reason(tmp_path, scripted
     base = [case for case in sampled_cases if case.category == "base"][:1]
     with scripted_model(oracle, base) as (server, model):
         server.server.configure(answers=AnswerRules(mode="script", script=(
-            ScriptRule(pattern="", target="prompt", content="<tool_call>__import__('os').system('touch pwned')</tool_call>"),)))
+            ScriptRule(pattern="", target="prompt", content="<tool_call>\n__import__('os').system('touch pwned')\n</tool_call>"),)))
         result = run_evaluation(eval_config(tmp_path, model, categories=("base",), sample_size=1))
     row = _table(result).iloc[0]
     assert not row["valid"] and row["error_type"] == EMPTY_TURN and row["failing_turn"] == 0

@@ -88,7 +88,7 @@ def test_build_graph_on_a_hand_made_pool(shop_pool):
     assert set(edges) == {
         ("find_product", "get_price"), ("find_product", "add_to_cart"), ("add_to_cart", "checkout"),
         ("checkout", "track_order"), ("checkout", "cancel_order"),
-        ("shop_login", "add_to_cart"), ("shop_login", "cancel_order"),  # acting for the user needs the login
+        ("shop_login", "add_to_cart"), ("shop_login", "checkout"), ("shop_login", "cancel_order"),  # acting for the user needs the login
     }
     assert edges[("find_product", "get_price")].value_feeds() == [("product_id", "product_id")]
     assert edges[("shop_login", "cancel_order")].kind.value == "premise"

@@ -79,9 +79,10 @@ def test_precision_and_recall_on_hand_labelled_docs(bfcl_graph):
           f"({report['correct']} of {report['predicted']} predicted, {report['labelled']} labelled); kind agreement {report['kind_agreement']:.3f}")
     for name, row in report["per_class"].items():
         print(f"  {name:<20} {row}")
-    # Measured 0.798 / 0.946 when written; these floors catch a regression, not a tuning target.
-    assert report["precision"] >= 0.75
-    assert report["recall"] >= 0.9
+    # Measured 0.798 / 0.946 in round 1, 0.803 / 0.976 with issue 15's flows whose names differ; the
+    # floors catch a regression (precision never below round 1), not a tuning target.
+    assert report["precision"] >= 0.798
+    assert report["recall"] >= 0.96
     assert report["kind_agreement"] >= 0.9
 
 

@@ -134,6 +134,20 @@ def test_split_miss_param_names_a_required_parameter(bfcl_pool):
         assert empty.withheld_param in bfcl_pool.spec(empty.withheld_function).required_params
 
 
+def test_split_miss_param_prefers_a_parameter_no_earlier_function_feeds():
+    """A.make feeds B.use's `item_id`; `qty` is the user's to give, so miss_param leaves out `qty`; C.only's one
+    parameter is fed, so a split drawn there moves to B.use's turn."""
+    params = {"A.make": ["x"], "B.use": ["item_id", "qty"], "C.only": ["item_id"]}
+    feeds = lambda source, target: [("item_id", "item_id")] if source == "A.make" and target != "A.make" else []  # noqa: E731
+    draft = draft_from_path(path_of("A.make", "B.use", "C.only"))
+    for seed in range(30):
+        out = split(draft, params.__getitem__, random.Random(seed), miss_func_ratio=0.0, nested_feeds=feeds)
+        empty = out.turns[out.operations[-1].turn_index]
+        assert (empty.withheld_function, empty.withheld_param) == ("B.use", "qty")
+    unfed = [split(draft, params.__getitem__, random.Random(seed), miss_func_ratio=0.0).turns for seed in range(30)]
+    assert any(t.withheld_param == "item_id" for turns in unfed for t in turns if t.label is TurnLabel.MISS_PARAM)
+
+
 def test_split_falls_back_to_miss_func_without_required_params_and_skips_one_turn_plans():
     draft = draft_from_path(path_of("A.x", "A.y"))
     out = split(draft, lambda name: [], random.Random(0), miss_func_ratio=0.0)

@@ -1,13 +1,11 @@
-"""Fixtures of the orchestration tests: one embedded Prefect server for the whole session, a fake LLM.
+"""Fixtures of the orchestration tests: a fake LLM, small configs, Prefect read-backs.
 
-`prefect_test_harness` starts a temporary Prefect server (10-30 s here) and points every flow at it;
-it is started once per session and only by tests that ask for `prefect_harness`, never autouse.
+The embedded Prefect server (`prefect_harness`) lives in tests/conftest.py, shared with other areas.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,16 +16,6 @@ import pytest
 from magnet_core.graph.stage import PlanStageConfig
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=int(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))):
-        from prefect.settings import PREFECT_API_URL
-
-        yield PREFECT_API_URL.value()
 
 
 @pytest.fixture()

@@ -54,18 +54,20 @@ def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_p
     cost_rows = prefect_reads.table_rows(artifacts["cost-by-model"][0])
     assert cost_rows[0]["model"] == "openai/fake-model" and cost_rows[0]["calls"] == len(ledger)
     task_rows = prefect_reads.table_rows(artifacts["task-costs"][0])
-    assert len(task_rows) == shards and sum(r["calls"] for r in task_rows) == len(ledger)
+    probes = (ledger["stage"] == "preflight").sum()
+    assert probes == 1, "one preflight probe per configured model"
+    assert len(task_rows) == shards and sum(r["calls"] for r in task_rows) == len(ledger) - probes
     assert "status: **Completed**" in artifacts["run-summary"][0].data
     assert not any(SECRET in str(a.data) for group in artifacts.values() for a in group)
 
     second_state, second = _run(translate_flow, config.model_copy(update={"run_name": "rerun"}))
     assert second_state.is_completed()
     assert STAGE_EXECUTIONS["translate"] - executions_before == shards, "no shard recomputed"
-    assert fake_llm.stats.chat_requests == teacher_requests, "the re-run made no teacher call"
+    assert fake_llm.stats.chat_requests == teacher_requests + 1, "the re-run made no teacher call but its probe"
     assert _stage(second, "translate")["cached"] == shards
     assert _stage(second, "graph")["cached"] == 1 and _stage(second, "plans")["cached"] == 1
-    assert second["costs"]["calls"] == 0
-    assert not list((tmp_path / "work" / "runs" / "rerun" / "ledger").glob("*.parquet"))
+    assert second["costs"]["calls"] == 1
+    assert [p.name.split("-")[0] for p in (tmp_path / "work" / "runs" / "rerun" / "ledger").glob("*.parquet")] == ["preflight"]
     states = {run.state_name for run in prefect_reads.task_runs_of(second_state.state_details.flow_run_id)
               if run.name.startswith("translate")}
     assert states == {"Cached"}

@@ -38,6 +38,7 @@ def test_magnet_run_twice_trains_then_serves_everything_from_cache(prefect_harne
     for checkpoint in (paths["SFT checkpoint"], paths["mDPO checkpoint"]):
         assert (Path(checkpoint) / "config.json").is_file()
     assert "teacher calls this run: 0" in first and "previous run" not in first
+    assert re.search(r"^multi-turn shape: [\d.]+ turns, [\d.]+ calls per sample \(paper 4.71 / 15.1\)$", first, re.M), first
 
     second = _magnet_run(tmp_path, env)
     rows = re.findall(r"^\s+(\w+)\s+shards\s+(\d+) \(cached\s+(\d+)\)", second, re.M)

@@ -55,8 +55,11 @@ def test_no_models_is_the_offline_default():
       "distill": {"pairs_per_scenario": 0}, "roles": {"teacher": "teacher"}}, None),
     ({"models": {"teacher": TEACHER, "spare": TEACHER}}, "models.spare: no role uses this model"),
     ({"graph": {"judge": "llm"}}, "graph.judge: 'llm' needs a model for the dependency_judge role"),
-    ({"translate": {"models": {"teacher": TEACHER}}}, "translate.models: models are named once"),
-    ({"single_turn": {"models": {"query_writer": TEACHER}}}, "single_turn.models: models are named once"),
+    ({"translate": {"models": {"query_writer": TEACHER}}}, "translate.models: models are named once"),
+    ({"translate": {"models": {"teacher": TEACHER}}}, "translate.models.teacher: the translate stage never calls"),
+    ({"distill": {"models": {"category_labeller": TEACHER}}}, "distill.models.category_labeller: the distill stage never"),
+    ({"single_turn": {"models": {"query_writer": TEACHER}}}, "single_turn.models.query_writer: the single_turn stage never"),
+    ({"single_turn": {"models": {"teacher": TEACHER}}}, "single_turn.models: models are named once"),
     ({"distill": {"student": TEACHER}}, "distill.student: models are named once"),
     ({"models": {"teacher": {"model": "x", "api_key": "sk-1"}}}, "api_key"),
 ])

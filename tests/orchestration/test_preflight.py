@@ -62,10 +62,11 @@ def test_a_broken_teacher_fails_the_run_at_once_and_the_fixed_rerun_succeeds(pre
 
         result, elapsed = _run(_write_config(tmp_path, make_config, broken))
         assert result.exit_code != 0, result.output
-        assert elapsed < 60, f"failed after {elapsed:.0f}s: no retry loop on a permanent error"
+        print(f"preflight {case}: run failed in {elapsed:.1f}s")
+        assert elapsed < 30, f"failed after {elapsed:.0f}s: no retry loop on a permanent error"
         assert "preflight failed, no stage was started" in result.output
         expected = {"missing_key": KEY_ENV, "wrong_key": "HTTP 401", "unknown_model": "HTTP 404",
-                    "unreachable": "Connection error"}[case]
+                    "unreachable": "server unreachable"}[case]
         assert expected in result.output, result.output
         assert "sk-right-key" not in result.output and "sk-wrong-key" not in result.output
         assert server.stats.chat_requests == (0 if case in ("missing_key", "unreachable") else 1), "one probe, no retries"

@@ -23,10 +23,10 @@ def _rows(summary, part):
 
 
 def test_raising_only_max_plans_keeps_the_distilled_multi_turn_trajectories(prefect_harness, tmp_path, make_config):
-    summary = _run(make_config(tmp_path, max_plans=100, shard_size=50))
+    summary = _run(make_config(tmp_path, max_plans=60, shard_size=60))
     distilled = next(row for row in summary["stages"] if row["stage"] == "distill")["items_out"]
     sft = _rows(summary, "sft")
-    assert distilled > 100  # 100 paths give P and P
+    assert distilled > 60  # 60 paths give P and P
     assert sft["multi_turn"]["achieved"] >= 0.8 * distilled, (sft["multi_turn"], distilled)
     # pairs of every category of the paper's mDPO mixture, mixed to its ratios
     pairs = _rows(summary, "preference")
@@ -52,3 +52,19 @@ def test_a_size_the_pool_cannot_meet_ends_with_a_shortfall_report(prefect_harnes
     assert f"short by {multi['shortfall']}" in card
     saved = json.loads(Path(summary["summary_path"]).read_text())
     assert saved["dataset_mixture"]["sft"] == summary["dataset_mixture"]["sft"]
+
+
+def test_rounds_split_single_turn_into_chunks_that_continue_where_the_last_round_stopped(tmp_path, make_config):
+    from flows.sizing import SINGLE_TURN_CHUNK, SizingState
+
+    config = make_config(tmp_path, target={"sft_counts": {"single": 2 * SINGLE_TURN_CHUNK}, "preference_counts": {"single": 300},
+                                           "top_up_rounds": 1})
+    sizes = SizingState(config, config.single_turn)
+    first = sizes.round_one(paths_made=1)
+    asked = sizes.asked.samples["single"]
+    assert [c.start for c in first] == list(range(0, asked, SINGLE_TURN_CHUNK))
+    assert sum(c.single for c in first) == asked and sum(c.pairs["single"] for c in first) == sizes.asked.pairs["single"]
+    assert all(c.parallel == c.multiple == c.irrelevance == 0 for c in first)
+    _, more = sizes.top_up({"single": 100}, {"single": 50})
+    assert more[0].start == asked and sizes.asked.samples["single"] > asked
+    assert sizes.top_up({"single": 100}, {"single": 50}) is None  # no round left
