@@ -58,10 +58,11 @@ def run(
     api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the teacher's API key."),
 ) -> None:
     """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
-    from flows.local_api import start_early, wait_or_explain
+    from flows.local_api import describe, start_early, wait_or_explain
 
-    where = os.environ.get("PREFECT_API_URL") or "embedded Prefect (temporary local server, no server to start)"
-    api = start_early()  # boots while the pipeline imports (a cached re-run is mostly these two waits)
+    where = os.environ.get("PREFECT_API_URL")
+    api = start_early()  # reused, or booting while the pipeline imports (a cached re-run was mostly these waits)
+    where = where or describe(api) or "embedded Prefect (temporary local server, no server to start)"
     from pydantic import ValidationError
 
     try:
