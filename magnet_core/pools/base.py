@@ -63,6 +63,11 @@ class FunctionPool:
         return {spec.qualified_name: spec for spec in self.specs}
 
     @cached_property
+    def plain_name_of(self) -> dict[str, str]:
+        """Qualified name -> the name a model writes in a call (shared: read it, never change it)."""
+        return {spec.qualified_name: spec.name for spec in self.specs}
+
+    @cached_property
     def plain_names(self) -> frozenset[str]:
         """Unqualified names (what a model writes in a call)."""
         return frozenset(spec.name for spec in self.specs)

@@ -113,7 +113,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
             failures += [f"turn {index}: {r.call.to_bfcl()} -> {r.error}" for r in turn.results if not r.ok]
             turns.append(turn)
             history += _history_messages(turn)
-    reused = reused_withheld_values(tuple(turns), {spec.qualified_name: spec.name for spec in pool.specs})
+    reused = reused_withheld_values(tuple(turns), pool.plain_name_of)
     if reused:
         return Reject(stage=STAGE, item_id=scenario_id, reason="miss_param_value_given", detail="; ".join(reused),
                       payload={"plan_id": plan.plan_id})
