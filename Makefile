@@ -11,7 +11,13 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test venv clean
+.PHONY: run test venv clean browser
+
+# The browser test drives Debian's headless Chromium; installed once, skipped when already present.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	else $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+	     DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium chromium-driver; fi
 
 venv: $(STAMP) $(NODE_STAMP)
 
@@ -29,7 +35,7 @@ $(NODE_STAMP): tools/mcp-servers/package.json tools/mcp-servers/package-lock.jso
 run: $(STAMP)
 	$(VENV)/bin/magnet run
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest
 
 clean:

@@ -55,6 +55,9 @@ class PipelineConfig(BaseModel):
     training: TrainingSettings | None = TrainingSettings()
     evaluation: EvaluationSettings | None = Field(None, description="BFCL multi-turn evaluation of the final checkpoint")
     llm: LLMSettings = LLMSettings()
+    min_keep_share: float = Field(
+        0.2, ge=0, le=1, description="A translate, distill or single-turn stage that keeps fewer than this share of "
+                                     "its items ends the run Failed, naming the top reject reasons (0 = never)")
     runner: RunnerSettings = RunnerSettings()
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ to name a model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,7 @@ from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
 from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.distill.stage import DISTILL_ROLES, DistillConfig
 from magnet_core.graph.stage import GraphStageConfig
-from magnet_core.llm.registry import ModelRegistryError, distinct_models, resolve_roles
+from magnet_core.llm.registry import DEFAULT_ALIAS, ModelRegistryError, distinct_models, resolve_roles
 from magnet_core.llm.types import ModelConfig
 from magnet_core.roles.llm_role import RoleModels
 from magnet_core.translate.models import TRANSLATE_ROLES, TranslateConfig
@@ -51,14 +52,24 @@ class ResolvedModels(BaseModel):
     def offline(self) -> bool:
         return not self.by_role
 
-    def distinct(self) -> list[tuple[tuple[str, ...], ModelConfig]]:
-        return distinct_models(self.by_role)
+    def distinct(self, roles: Iterable[str] | None = None) -> list[tuple[tuple[str, ...], ModelConfig]]:
+        """Each distinct model once with the roles it plays, among `roles` (default: every resolved role)."""
+        keep = set(self.by_role if roles is None else roles)
+        return distinct_models({role: model for role, model in self.by_role.items() if role in keep})
+
+
+def judge_on_model(config: "PipelineConfig") -> bool:
+    """Whether the graph stage calls the dependency_judge role: `llm`, or `auto` with a model for it
+    (`roles.dependency_judge`, or a `teacher` alias, which every unmapped role follows)."""
+    if config.graph.judge == "auto":
+        return "dependency_judge" in config.roles or DEFAULT_ALIAS in config.models
+    return config.graph.judge == "llm"
 
 
 def called_roles(config: "PipelineConfig") -> dict[str, list[str]]:
     """role -> the configured stages that call it."""
     calls: dict[str, list[str]] = {"category_labeller": ["pool"]}  # pools without categories get labelled
-    if config.graph.judge == "llm":
+    if judge_on_model(config):
         calls["dependency_judge"] = ["graph"]
     for role in TRANSLATE_ROLES:
         calls.setdefault(role, []).append("translate")
@@ -67,6 +78,15 @@ def called_roles(config: "PipelineConfig") -> dict[str, list[str]]:
     if any(getattr(config.single_turn, kind) for kind in SINGLE_TURN_KINDS):
         calls.setdefault("teacher", []).append("single_turn")  # its queries and values are always offline
     return calls
+
+
+def roles_this_run(config: "PipelineConfig", wanted: Iterable[str], pool_unlabelled: bool) -> set[str]:
+    """The roles this run will call: those of `called_roles` whose stage runs (single_turn runs with
+    distill), the category labeller only when the pool leaves functions without a category."""
+    running = set(wanted) | ({"single_turn"} if "distill" in wanted else set())
+    if not pool_unlabelled:
+        running.discard("pool")
+    return {role for role, stages in called_roles(config).items() if running & set(stages)}
 
 
 def old_slot_problems(config: "PipelineConfig") -> list[str]:
@@ -91,7 +111,8 @@ def resolve_models(config: "PipelineConfig") -> ResolvedModels:
         return RoleModels(**{role: by_role[role] for role in roles if role in by_role})
 
     return ResolvedModels(
-        by_role=by_role, graph=config.graph,
+        by_role=by_role,  # the graph config names the judge that runs: `auto` never reaches the stage
+        graph=config.graph.model_copy(update={"judge": "llm" if "dependency_judge" in by_role else "heuristic"}),
         translate=config.translate.model_copy(update={"models": slots(TRANSLATE_ROLES)}),
         distill=config.distill.model_copy(update={"models": slots(DISTILL_ROLES), "student": by_role.get("student")}),
         single_turn=config.single_turn.model_copy(update={"models": slots(("teacher",))}),

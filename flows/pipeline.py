@@ -11,6 +11,7 @@ content-addressed version) is byte-for-byte the one an uninterrupted run writes.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from prefect import flow
@@ -18,48 +19,33 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from flows.configs import PipelineConfig
-from flows.reporting import publish_cost_table, publish_summary, publish_task_costs
+from flows.model_roles import roles_this_run
+from flows.reporting import publish_cost_table, publish_spend, publish_summary, publish_task_costs, task_cost_rows
+from flows.stage_report import StageShortfall, report_stage, stage_row
 from flows.runners import build_task_runner
 from flows.sizing import SizingState
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
+from flows.training_flow import train
 from tasks.dataset_tasks import assemble_task, available_task
 from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
     distill_shard_task,
     graph_task,
+    label_pool_task,
     plans_task,
     pool_task,
     single_turn_task,
     translate_shard_task,
 )
-from tasks.training_tasks import base_model_task, train_mdpo_task, train_sft_task
 from tasks.workspace import Workspace
 
 STAGES = ("pool", "graph", "plans", "translate", "distill", "assemble", "train_sft", "train_mdpo", "evaluate")
 UNWIRED: frozenset[str] = frozenset()  # stages whose entry point is not wired yet: skipped, with a note
 
 
-def _stage_row(stage: str, outputs: list[Any], state_names: list[str]) -> dict[str, Any]:
-    return {"stage": stage, "shards": len(outputs), "cached": state_names.count("Cached"),
-            "items_in": sum(o.items_in for o in outputs), "items_out": sum(o.items_out for o in outputs),
-            "rejects": sum(o.rejects for o in outputs)}
-
-
-def _task_cost_rows(stage: str, outputs: list[Any], state_names: list[str]) -> list[dict[str, Any]]:
-    rows = []
-    for index, (output, state) in enumerate(zip(outputs, state_names)):
-        usage = output.usage if state != "Cached" else None  # a cached shard made no call in this run
-        rows.append({"stage": stage, "shard": index, "state": state, "items_in": output.items_in,
-                     "items_out": output.items_out, "rejects": output.rejects,
-                     "calls": usage.calls if usage else 0, "retries": usage.retries if usage else 0,
-                     "tokens": (usage.prompt_tokens + usage.completion_tokens) if usage else 0,
-                     "cost_usd": usage.cost_usd if usage else 0.0})
-    return rows
-
-
 def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, single_configs: list[Any], distill_too: bool, runner: Any,
-                workspace: Workspace, summary: dict[str, Any], task_rows: list[dict[str, Any]],
+                workspace: Workspace, summary: dict[str, Any], task_rows: list[tuple[str, int, str, str, Any]],
                 suffix: str) -> tuple[list[Any], list[Any]]:
     """One round: translate the plans (if any), distill them, and generate the single-turn shards."""
     translated: list[Any] = []
@@ -69,8 +55,8 @@ def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, sing
                                           llm=config.llm, workspace=workspace)
         progress = run_shards("translate" + suffix, translate_shard_task, runner, workspace, params, labels)
         translated = progress.results
-        summary["stages"].append(_stage_row("translate" + suffix, translated, progress.state_names))
-        task_rows += _task_cost_rows("translate" + suffix, translated, progress.state_names)
+        task_rows += _shards("translate" + suffix, progress)
+        _report(summary, stage_row("translate" + suffix, translated, progress.state_names), config)
     distilled: list[Any] = []
     if distill_too:
         for stage, task, params in (
@@ -83,13 +69,13 @@ def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, sing
             labels = [f"{stage}{suffix} shard {index}" for index in range(len(params))]
             progress = run_shards(stage + suffix, task, runner, workspace, params, labels)
             distilled += progress.results
-            summary["stages"].append(_stage_row(stage + suffix, progress.results, progress.state_names))
-            task_rows += _task_cost_rows(stage + suffix, progress.results, progress.state_names)
+            task_rows += _shards(stage + suffix, progress)
+            _report(summary, stage_row(stage + suffix, progress.results, progress.state_names), config)
     return translated, distilled
 
 
 def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool: Any, graph: Any, runner: Any, workspace: Workspace,
-                   summary: dict[str, Any], task_rows: list[dict[str, Any]], translated: list[Any],
+                   summary: dict[str, Any], task_rows: list[tuple[str, int, str, str, Any]], translated: list[Any],
                    distilled: list[Any]) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
     while sizes.rounds_left > 0:  # measuring reads every sample once: only when another round could follow
@@ -104,7 +90,7 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
         plans = None
         if plans_config is not None:
             plans, state = run_single(plans_task, pool=pool, graph=graph, config=plans_config, workspace=workspace)
-            summary["stages"].append(_stage_row("plans" + suffix, [plans], [state]))
+            summary["stages"].append(stage_row("plans" + suffix, [plans], [state]))
             sizes.note_paths(plans.summary)
         more_translated, more_distilled = _synthesize(config, stages, pool, plans, single_configs, True, runner, workspace,
                                                       summary, task_rows, suffix)
@@ -123,21 +109,24 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     workspace = Workspace.create(config.workdir, config.dataset_root, run_id)
     summary: dict[str, Any] = {"run_id": run_id, "until": until, "offline": config.offline, "status": "Running",
                                "ledger_dir": str(workspace.ledger_dir), "stages": [], "skipped": []}
-    task_rows: list[dict[str, Any]] = []
+    task_rows: list[tuple[str, int, str, str, Any]] = []
     stages = config.resolved  # stage configs with their role slots filled from `models:`/`roles:`
-    summary["preflight_models"] = preflight_models(stages.distinct(), config.llm, workspace)  # raises: run fails
+    pool = pool_task(config.pool)  # loading calls no model; it tells whether the labeller has work
+    calling = roles_this_run(config, wanted, pool_unlabelled=pool.unlabelled > 0)
+    summary["preflight_models"] = preflight_models(stages.distinct(calling), config.llm, workspace)  # raises: run fails
     try:
         with build_task_runner(config.runner) as runner:
-            pool = pool_task(config.pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
+            if "category_labeller" in calling and stages.labeller:  # once per run; every task reuses the labels
+                pool = label_pool_task(pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
                 graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
                                           **({"judge": stages.judge, "llm": config.llm} if stages.judge else {}))
-                summary["stages"].append(_stage_row("graph", [graph], [state]))
+                summary["stages"].append(stage_row("graph", [graph], [state]))
             sizes = SizingState(config, stages.single_turn)
             if "plans" in wanted:
                 plans, state = run_single(plans_task, pool=pool, graph=graph, config=sizes.plans_config(), workspace=workspace)
-                summary["stages"].append(_stage_row("plans", [plans], [state]))
+                summary["stages"].append(stage_row("plans", [plans], [state]))
                 sizes.note_paths(plans.summary)
                 single_configs = sizes.round_one(int(plans.summary.get("paths", plans.items_out)))
             translated: list[Any] = []
@@ -157,21 +146,14 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
                            dataset_counts=dataset.counts, multi_turn_shape=dataset.multi_turn_shape,
                            dataset_mixture={"sft": dataset.mixture, "preference": dataset.preference_mixture})
         if config.training is not None and "train_sft" in wanted:
-            base, _ = run_single(base_model_task, settings=config.training, workspace=workspace)
-            sft, _ = run_single(train_sft_task, settings=config.training, dataset=dataset.ref, base_model=base,
-                             workspace=workspace)
-            summary.update(base_model=base.path, sft_checkpoint=sft.checkpoint.path, sft_steps=sft.steps)
-            if "train_mdpo" in wanted:
-                mdpo, _ = run_single(train_mdpo_task, settings=config.training, dataset=dataset.ref, sft=sft,
-                                  workspace=workspace)
-                summary.update(mdpo_checkpoint=mdpo.checkpoint.path, mdpo_steps=mdpo.steps)
+            trained = train(config.training, dataset.ref, workspace, mdpo="train_mdpo" in wanted)
+            summary.update(trained.summary())
             if "evaluate" in wanted:
-                final = mdpo if "train_mdpo" in wanted else sft
                 evaluation, _ = run_single(evaluate_task, settings=config.evaluation or EvaluationSettings(),
-                                           checkpoint=final, workspace=workspace)
+                                           checkpoint=trained.final, workspace=workspace)
                 summary.update(evaluation_dir=evaluation.output_dir, evaluation_report=evaluation.report_md,
                                evaluation_overall=evaluation.overall, evaluation_accuracy=evaluation.accuracy)
-    except BudgetStop as stop:
+    except (BudgetStop, StageShortfall) as stop:
         summary.update(status="Failed", message=str(stop), unfinished=stop.unfinished)
         _publish(summary, workspace, task_rows, config, started)
         return Failed(message=str(stop), data=stop)
@@ -180,9 +162,20 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     return summary
 
 
-def _publish(summary: dict[str, Any], workspace: Workspace, task_rows: list[dict[str, Any]], config: PipelineConfig,
-             started: float) -> None:
-    publish_task_costs(task_rows)
+def _shards(stage: str, progress: Any) -> list[tuple[str, int, str, str, Any]]:
+    return [(stage, index, task_run_id, state, output) for index, (task_run_id, state, output)
+            in enumerate(zip(progress.task_run_ids, progress.state_names, progress.results))]
+
+
+def _report(summary: dict[str, Any], row: dict[str, Any], config: PipelineConfig) -> None:
+    summary["stages"].append(row)
+    report_stage(row, config.min_keep_share)
+
+
+def _publish(summary: dict[str, Any], workspace: Workspace, task_rows: list[tuple[str, int, str, str, Any]],
+             config: PipelineConfig, started: float) -> None:
+    publish_task_costs(task_cost_rows(workspace.ledger_dir, task_rows))
+    publish_spend(Path(workspace.root))
     rows = publish_cost_table(workspace.ledger_dir, config.offline)
     summary["costs"] = {"calls": sum(r["calls"] for r in rows), "cost_usd": round(sum(r["cost_usd"] for r in rows), 6),
                         "by_model": rows}

@@ -19,6 +19,7 @@ class StageProgress:
     results: list[Any] = field(default_factory=list)  # in submission order; None where the shard failed
     failures: list[tuple[int, BaseException]] = field(default_factory=list)
     state_names: list[str] = field(default_factory=list)  # "Completed", "Cached", "Failed" per shard
+    task_run_ids: list[str] = field(default_factory=list)  # per shard: names its cost row and log lines
 
     @property
     def cached(self) -> int:
@@ -30,7 +31,8 @@ class StageProgress:
 
 
 def wait_for_shards(stage: str, futures: list[Any]) -> StageProgress:
-    progress = StageProgress(stage=stage, results=[None] * len(futures), state_names=[""] * len(futures))
+    progress = StageProgress(stage=stage, results=[None] * len(futures), state_names=[""] * len(futures),
+                             task_run_ids=[str(future.task_run_id) for future in futures])
     if not futures:
         return progress
     artifact_id = create_progress_artifact(

@@ -1,7 +1,9 @@
 """Costs and a run summary, from the factory's own ledger, as Prefect artifacts and as a JSON file.
 
 Numbers come from this run's ledger parts (Parquet), not from Prefect's task history: a cached shard
-made no call in this run and so costs nothing here, which is exactly what a re-run should show.
+made no call in this run and so costs nothing here, which is exactly what a re-run should show. Every
+attempt of a task writes its own part tagged with the task run, so a retried task's row sums all its
+attempts, and names the task run the UI shows.
 """
 
 from __future__ import annotations
@@ -9,25 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from magnet_core.llm.spend import read_ledger, spend_by_run
 from tasks.refs import atomic_write_bytes
-
-LEDGER_COLUMNS = ("model", "role", "stage", "status", "cached", "prompt_tokens", "completion_tokens", "cost_usd",
-                  "latency_s", "retries")
-
-
-def read_ledger(ledger_dir: Path):
-    import pandas as pd
-
-    from magnet_core.llm.ledger import consolidate
-
-    consolidate(ledger_dir)  # journals of killed shards become parts: their spending is reported too
-    parts = sorted(Path(ledger_dir).glob("*.parquet"))
-    if not parts:
-        return pd.DataFrame({column: [] for column in LEDGER_COLUMNS})
-    return pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True)
 
 
 def cost_by_model(ledger_dir: Path) -> list[dict[str, Any]]:
@@ -51,10 +40,61 @@ def cost_by_model(ledger_dir: Path) -> list[dict[str, Any]]:
     ]
 
 
+def task_runs_by_id(task_run_ids: list[str]) -> dict[str, Any]:
+    """The task runs as Prefect recorded them (name, run_count), read in one request."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterId
+
+    ids = [UUID(i) for i in task_run_ids if i]
+    if not ids:
+        return {}
+    with get_client(sync_client=True) as client:
+        found = client.read_task_runs(task_run_filter=TaskRunFilter(id=TaskRunFilterId(any_=ids)), limit=len(ids))
+    return {str(run.id): run for run in found}
+
+
+def task_cost_rows(ledger_dir: Path, shards: list[tuple[str, int, str, str, Any]]) -> list[dict[str, Any]]:
+    """One row per shard task run `(stage, index, task_run_id, state, output)`: calls and cost over every
+    attempt (from the ledger parts tagged with the task run), attempts as Prefect counted them."""
+    frame = read_ledger(ledger_dir)
+    frame["task_run_id"] = frame["task_run_id"].fillna("") if "task_run_id" in frame else ""
+    runs = task_runs_by_id([shard[2] for shard in shards])
+    rows = []
+    for stage, index, task_run_id, state, output in shards:
+        calls = frame[frame["task_run_id"] == task_run_id] if task_run_id else frame.iloc[0:0]
+        run = runs.get(task_run_id)
+        rows.append({
+            "stage": stage, "shard": index, "task_run": run.name if run else "", "task_run_id": task_run_id,
+            "state": state, "attempts": run.run_count if run else 0,
+            "items_in": output.items_in if output else 0, "items_out": output.items_out if output else 0,
+            "rejects": output.rejects if output else 0, **_call_totals(calls)})
+    for stage, calls in frame[frame["task_run_id"] == ""].groupby("stage", sort=True):  # e.g. the preflight probes
+        rows.append({"stage": stage, "shard": None, "task_run": "(flow run)", "task_run_id": "", "state": "",
+                     "attempts": 0, "items_in": 0, "items_out": 0, "rejects": 0, **_call_totals(calls)})
+    return rows
+
+
+def _call_totals(calls) -> dict[str, Any]:
+    return {"calls": int(len(calls)), "failed_calls": int((calls["status"] == "failed").sum()),
+            "client_retries": int(calls["retries"].sum()),
+            "tokens": int(calls["prompt_tokens"].sum() + calls["completion_tokens"].sum()),
+            "cost_usd": round(float(calls["cost_usd"].sum()), 8)}
+
+
 def publish_task_costs(rows: list[dict[str, Any]]) -> None:
     if rows:
         create_table_artifact(table=rows, key="task-costs",
-                              description="Per shard task: state, items, LLM calls, tokens and cost in this run")
+                              description="Per shard task run: state, Prefect attempts, items, and the LLM calls, "
+                                          "tokens and cost of all its attempts in this run")
+
+
+def publish_spend(workdir: Path) -> list[dict[str, Any]]:
+    """The spend table across every run of this workdir (also `magnet costs`)."""
+    rows = spend_by_run(workdir)
+    if rows:
+        create_table_artifact(table=rows, key="spend-across-runs",
+                              description=f"LLM spend per run and cumulative, from the ledgers under {workdir}/runs")
+    return rows
 
 
 def publish_cost_table(ledger_dir: Path, offline: bool) -> list[dict[str, Any]]:
@@ -77,15 +117,31 @@ def publish_summary(summary: dict[str, Any], run_dir: Path) -> Path:
 def summary_markdown(summary: dict[str, Any]) -> str:
     mode = "**offline default** (no teacher model configured: offline roles)" if summary.get("offline") else "teacher models"
     lines = [f"# Magnet run `{summary.get('run_id')}`", "", f"- status: **{summary.get('status')}**", f"- mode: {mode}"]
+    if summary.get("wall_s") is not None:
+        lines.append(f"- wall time: {summary['wall_s']:.1f} s")
+    if summary.get("dataset_version"):
+        counts = ", ".join(f"{k} {v}" for k, v in sorted((summary.get("dataset_counts") or {}).items()))
+        lines.append(f"- dataset version: `{summary['dataset_version']}` ({counts})")
+    for label, stage in (("SFT", "sft"), ("mDPO", "mdpo")):
+        if summary.get(f"{stage}_steps") is not None:
+            loss = summary.get(f"{stage}_final_loss")
+            lines.append(f"- {label}: {summary[f'{stage}_steps']} steps, final loss "
+                         f"{'n/a' if loss is None else f'{loss:.4f}'}" + (f" (on {summary[f'{stage}_where']})"
+                                                                         if summary.get(f"{stage}_where") else ""))
+    if summary.get("evaluation_overall") is not None:
+        scores = ", ".join(f"{k} {v:.3f}" for k, v in sorted((summary.get("evaluation_accuracy") or {}).items()))
+        lines.append(f"- evaluation: overall {summary['evaluation_overall']:.3f} ({scores})")
     for label, key in (("dataset", "dataset_path"), ("dataset card", "card_path"), ("ledger", "ledger_dir"),
                        ("SFT checkpoint", "sft_checkpoint"), ("mDPO checkpoint", "mdpo_checkpoint"),
                        ("evaluation", "evaluation_dir")):
         if summary.get(key):
             lines.append(f"- {label}: `{summary[key]}`")
-    lines += ["", "| stage | shards | cached | items in | items out | rejects |", "|---|---|---|---|---|---|"]
+    lines += ["", "| stage | shards | cached | items in | items out | rejects | top reject reasons |",
+              "|---|---|---|---|---|---|---|"]
     for stage in summary.get("stages", []):
+        reasons = ", ".join(f"{r} {n}" for r, n in list((stage.get("reject_reasons") or {}).items())[:3])
         lines.append(f"| {stage['stage']} | {stage['shards']} | {stage['cached']} | {stage['items_in']} | "
-                     f"{stage['items_out']} | {stage['rejects']} |")
+                     f"{stage['items_out']} | {stage['rejects']} | {reasons} |")
     for part, rows in (summary.get("dataset_mixture") or {}).items():
         if rows:
             lines += ["", f"Mixture ({part}): target vs achieved", "", "| category | available | target | achieved | surplus | shortfall | note |",

@@ -73,6 +73,8 @@ def run_shards(stage: str, task: Task, runner: Any, workspace: Workspace, shard_
                                             for i in stale])
         for position, index in enumerate(stale):
             progress.results[index] = refreshed.results[position]
+            progress.task_run_ids[index] = refreshed.task_run_ids[position]
+            progress.state_names[index] = refreshed.state_names[position]
         progress.failures += [(stale[i], error) for i, error in refreshed.failures]
     budget = [error for _, error in progress.failures if isinstance(error, BudgetExceededError)]
     if budget:

@@ -19,6 +19,7 @@ from magnet_core.domain import PreferencePair, Reject, Trajectory
 from tasks.options import stage_task
 from tasks.outputs import StageOutput
 from tasks.refs import ArtifactRef, read_model, ref_for_existing
+from tasks.task_log import core_logs_to_run, log_dataset
 from tasks.workspace import Workspace
 
 
@@ -83,8 +84,10 @@ def collect_samples(outputs: list[StageOutput]) -> tuple[list[Trajectory], list[
 @stage_task("assemble")
 def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace: Workspace) -> DatasetOutput:
     trajectories, pairs, rejects = collect_samples(outputs)
-    version: DatasetVersion = assemble_dataset(trajectories, pairs, rejects, config)
+    with core_logs_to_run():  # dedup/decontamination/mixture notes reach the run's log
+        version: DatasetVersion = assemble_dataset(trajectories, pairs, rejects, config)
     path = Path(version.path)
+    log_dataset(version.version_id, dict(version.counts), dict(version.rejects_by_reason), version.offline)
     return DatasetOutput(version_id=version.version_id, ref=ref_for_existing(path), card_path=str(path / "README.md"),
                          offline=version.offline, counts=dict(version.counts),
                          rejects_by_reason=dict(version.rejects_by_reason), multi_turn_shape=dict(version.multi_turn_shape),

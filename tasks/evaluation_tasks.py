@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from magnet_core.evaluate.bfcl_data import CATEGORIES, Category, SingleTurnCategory
 from tasks.cache_keys import stage_cache_key
 from tasks.options import stage_task
+from tasks.task_log import core_logs_to_run
 from tasks.training_tasks import TrainOutput
 from tasks.workspace import Workspace
 
@@ -40,14 +41,24 @@ class EvalOutput(BaseModel):
 
 @stage_task("evaluate", name="evaluate")
 def evaluate_task(settings: EvaluationSettings, checkpoint: TrainOutput, workspace: Workspace) -> EvalOutput:
+    key = stage_cache_key("evaluate", {"settings": settings, "checkpoint": checkpoint})
+    output_dir = Path(workspace.root) / "evaluations" / key
+    with core_logs_to_run():
+        result = _evaluate(settings, checkpoint, output_dir)
+    from prefect.logging import get_run_logger
+
+    get_run_logger().info("evaluation of the %s checkpoint: overall %.3f (%s)%s", checkpoint.stage, result.overall,
+                          ", ".join(f"{k} {v:.3f}" for k, v in sorted(result.accuracy.items())),
+                          "" if result.complete else "; incomplete")
+    return EvalOutput(key=key, output_dir=str(output_dir), report_md=str(result.report_md), overall=result.overall,
+                      accuracy=dict(result.accuracy), complete=result.complete)
+
+
+def _evaluate(settings: EvaluationSettings, checkpoint: TrainOutput, output_dir: Path):
     from magnet_core.evaluate.config import EvalConfig
     from magnet_core.evaluate.runner import run_evaluation
 
-    key = stage_cache_key("evaluate", {"settings": settings, "checkpoint": checkpoint})
-    output_dir = Path(workspace.root) / "evaluations" / key
-    result = run_evaluation(EvalConfig(
+    return run_evaluation(EvalConfig(
         output_dir=output_dir, categories=settings.categories, sample_size=settings.sample_size, seed=settings.seed,
         local_model_path=Path(checkpoint.checkpoint.path), label=f"{checkpoint.stage} checkpoint",
         max_steps_per_turn=settings.max_steps_per_turn, local_max_new_tokens=settings.local_max_new_tokens))
-    return EvalOutput(key=key, output_dir=str(output_dir), report_md=str(result.report_md), overall=result.overall,
-                      accuracy=dict(result.accuracy), complete=result.complete)

@@ -71,6 +71,24 @@ def run_store(llm: LLMSettings, workspace: Workspace) -> SharedStore:
                      prefix=f"magnet:{workspace.run_id}:{execution}")
 
 
+def attempt_tags() -> dict[str, str | int]:
+    """Which Prefect task run and attempt made these calls: cost rows sum a task run's every attempt."""
+    from prefect.runtime import task_run
+
+    return {"task_run_id": str(task_run.id or ""), "task_run": str(task_run.name or ""),
+            "attempt": int(task_run.run_count or 1)}
+
+
+def tag_ledger_part(path: Path, tags: dict[str, str | int]) -> None:
+    """Add the attempt's tags as constant columns to a ledger part (the ledger itself knows no Prefect)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    for name, value in tags.items():
+        table = table.append_column(name, [[value] * table.num_rows])
+    pq.write_table(table, path)
+
+
 def shared_budget(run_id: str, max_cost_usd: float | None, store: SharedStore | None = None) -> Budget:
     key = (run_id, max_cost_usd, repr(store.__reduce__()) if store is not None else None)
     with _LOCK:
@@ -105,6 +123,8 @@ def shard_client(llm: LLMSettings, workspace: Workspace, stage: str, key: str, n
         yield holder
     finally:
         part = client.ledger.close_journal()
+        if part is not None:
+            tag_ledger_part(part, attempt_tags())
         run = client.totals().run
         holder.usage = ShardUsage(
             calls=run.calls, cached_calls=run.cached_calls, failed_calls=run.failed_calls,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from magnet_core.llm.types import ModelConfig
 from magnet_core.pools import load_pool
-from magnet_core.pools.base import FunctionPool
+from magnet_core.pools.base import FunctionPool, PoolIssue
+from magnet_core.pools.labelling import apply_labels, unlabelled
 from tasks.llm_usage import ShardUsage
-from tasks.refs import ArtifactRef
+from tasks.refs import ArtifactRef, read_verified, write_json
 
 
 class PoolSettings(BaseModel):
@@ -33,8 +35,10 @@ class PoolRef(BaseModel):
     functions: int
     simulated: bool
     issues: tuple[str, ...] = ()
-    labeller: ModelConfig | None = None  # fills missing categories (the category_labeller role)
-    cache_dir: str | None = None  # the labeller's LLM response cache: every task relabels for free
+    unlabelled: int = Field(0, description="Functions the pool itself leaves without a category")
+    labels: ArtifactRef | None = Field(None, description=(
+        "The category labeller's answers, computed once per run (`label_pool_task`): every task applies "
+        "them on load, so no task calls the labeller again"))
 
     def key_fields(self) -> dict:
         return {"fingerprint": self.fingerprint, "kind": self.settings.kind}
@@ -61,26 +65,28 @@ class StageOutput(BaseModel):
 
 
 @lru_cache(maxsize=8)
-def _load(settings: PoolSettings, labeller: ModelConfig | None = None, cache_dir: str | None = None) -> FunctionPool:
-    pool = load_pool(settings.kind, settings.source, strict=settings.strict)
-    if labeller is None:
-        return pool
-    from magnet_core.llm.client import LLMClient
-    from magnet_core.pools.labelling import label_pool
-
-    return label_pool(pool, LLMClient(cache_dir=Path(cache_dir) if cache_dir else None), labeller)
+def _load(settings: PoolSettings, labels: ArtifactRef | None) -> FunctionPool:
+    if labels is not None:  # the pool as loaded, with the run's stored labeller answers applied
+        stored = json.loads(read_verified(labels))
+        issues = tuple(PoolIssue(**issue) for issue in stored["issues"])
+        return apply_labels(_load(settings, None), stored["categories"], issues)
+    return load_pool(settings.kind, settings.source, strict=settings.strict)
 
 
 def open_pool(ref: PoolRef) -> FunctionPool:
     """The pool a task runs against, loaded once per process and checked against the run's fingerprint."""
-    pool = _load(ref.settings, ref.labeller, ref.cache_dir)
+    pool = _load(ref.settings, ref.labels)
     if pool.fingerprint() != ref.fingerprint:
         raise ValueError(f"pool {ref.name} changed during the run (fingerprint {pool.fingerprint()} != {ref.fingerprint})")
     return pool
 
 
-def describe_pool(settings: PoolSettings, labeller: ModelConfig | None = None, cache_dir: str | None = None) -> PoolRef:
-    pool = _load(settings, labeller, cache_dir)
+def write_labels(path: Path, categories: dict[str, str], issues: tuple[PoolIssue, ...]) -> ArtifactRef:
+    return write_json(path, {"categories": dict(sorted(categories.items())), "issues": [asdict(i) for i in issues]})
+
+
+def describe_pool(settings: PoolSettings, labels: ArtifactRef | None = None) -> PoolRef:
+    pool = _load(settings, labels)
     return PoolRef(settings=settings, name=pool.name, fingerprint=pool.fingerprint(), functions=len(pool.specs),
-                   simulated=pool.simulated, issues=tuple(str(issue) for issue in pool.issues), labeller=labeller,
-                   cache_dir=cache_dir)
+                   simulated=pool.simulated, issues=tuple(str(issue) for issue in pool.issues),
+                   unlabelled=len(unlabelled(_load(settings, None))), labels=labels)

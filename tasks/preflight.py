@@ -1,4 +1,4 @@
-"""The pipeline's preflight: one uncached probe per configured model, recorded in the run's ledger.
+"""The pipeline's preflight: one uncached probe per model of a role the run calls, recorded in the run's ledger.
 
 Runs before the first stage (see `magnet_core.llm.preflight`); a failure raises `PreflightError`, which
 fails the flow run at once, before any shard could turn a bad key into rejects.

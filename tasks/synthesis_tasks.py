@@ -7,8 +7,6 @@ keys on, so a re-run that misses Prefect's record still overwrites the same file
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import task
 
 from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
@@ -18,8 +16,7 @@ from magnet_core.domain.plans import Plan
 from magnet_core.graph.dependency_graph import DependencyGraph
 from magnet_core.graph.llm_judge import LLMDependencyJudge
 from magnet_core.llm.types import ModelConfig
-from magnet_core.pools import load_pool
-from magnet_core.pools.labelling import label_pool, unlabelled
+from magnet_core.pools.labelling import label_missing
 from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_graph, sample_plans_with_report
 from magnet_core.translate.stage import TranslateConfig, TranslateResult, translate_plans
 from magnet_core.translate.models import TRANSLATE_ROLES
@@ -27,9 +24,10 @@ from tasks.cache_keys import stage_cache_key
 from tasks.llm_usage import LLMSettings, shard_client
 from tasks.options import stage_task
 from tasks.retry_policy import raise_if_transient_rejects
-from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool
+from tasks.outputs import PoolRef, PoolSettings, StageOutput, describe_pool, open_pool, write_labels
 from tasks.refs import ArtifactRef, read_model, read_verified, write_json, write_jsonl
 from tasks.shards import Shard, read_shard
+from tasks.task_log import log_pool_issues, log_shard, reason_counts
 from tasks.workspace import Workspace
 
 STAGE_EXECUTIONS: dict[str, int] = {}  # per process: how many times each stage body really ran
@@ -40,23 +38,25 @@ def _executed(stage: str) -> None:
 
 
 @task(name="pool", persist_result=False, retries=0)
-def pool_task(settings: PoolSettings, labeller: ModelConfig | None = None, llm: LLMSettings | None = None,
-              workspace: Workspace | None = None) -> PoolRef:
-    """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file.
-
-    With a labeller model, functions without a category are labelled first through a ledgered client
-    (so the calls are on record); every later load in any task reads the same answers from the cache."""
+def pool_task(settings: PoolSettings) -> PoolRef:
+    """Not cached: loading is cheap and a cached fingerprint could hide a changed pool file."""
     _executed("pool")
-    if labeller is None or workspace is None:
-        return describe_pool(settings)
-    llm = llm or LLMSettings()
-    cache_dir = llm.cache_dir or str(Path(workspace.root) / "llm-cache")
-    pool = load_pool(settings.kind, settings.source, strict=settings.strict)
-    if unlabelled(pool):
-        with shard_client(llm, workspace, "pool", "pool-labeller", needed=True) as holder:
-            label_pool(pool, holder.client, labeller)
-        return describe_pool(settings, labeller, cache_dir)
-    return describe_pool(settings)
+    described = describe_pool(settings)
+    log_pool_issues(described.name, described.issues)
+    return described
+
+
+@task(name="pool-labels", persist_result=False, retries=0)
+def label_pool_task(pool: PoolRef, labeller: ModelConfig, llm: LLMSettings, workspace: Workspace) -> PoolRef:
+    """The category labeller, once per run, on the functions the pool leaves without a category.
+
+    Every call (a cache hit on a re-run too) goes through a ledgered client; the answers are stored as an
+    artifact that the returned ref carries, so every later load in any task applies them without a call."""
+    _executed("pool-labels")
+    key = stage_cache_key("pool", {"pool": pool, "labeller": labeller})
+    with shard_client(llm, workspace, "pool", key, needed=True) as holder:
+        categories, issues = label_missing(open_pool(pool), holder.client, labeller)
+    return describe_pool(pool.settings, write_labels(workspace.artifact_path("pool", key, ".labels.json"), categories, issues))
 
 
 @stage_task("graph")
@@ -100,9 +100,11 @@ def translate_shard_task(pool: PoolRef, shard: Shard, config: TranslateConfig, l
     if llm.retry_transient_rejects:
         raise_if_transient_rejects(result.rejects, "translate")
     ref = write_json(workspace.artifact_path("translate", key), result)
+    reasons = reason_counts(result.rejects)
+    log_shard("translate", len(plans), len(result.translated), reasons)
     return StageOutput(stage="translate", key=key, ref=ref, items_in=len(plans), items_out=len(result.translated),
                        rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
-                       summary=result.summary())
+                       summary={**result.summary(), "reject_reasons": reasons})
 
 
 def translate_models(config: TranslateConfig) -> dict[str, str]:
@@ -121,9 +123,11 @@ def distill_shard_task(pool: PoolRef, translated: StageOutput, config: DistillCo
     if llm.retry_transient_rejects:
         raise_if_transient_rejects(result.rejects, "distill")
     ref = write_json(workspace.artifact_path("distill", key), result)
+    reasons = reason_counts(result.rejects)
+    log_shard("distill", len(scenarios), len(result.trajectories), reasons)
     return StageOutput(stage="distill", key=key, ref=ref, items_in=len(scenarios), items_out=len(result.trajectories),
                        rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
-                       summary={**result.summary(), "pairs": len(result.pairs)})
+                       summary={**result.summary(), "pairs": len(result.pairs), "reject_reasons": reasons})
 
 
 @stage_task("single_turn", name="single-turn")
@@ -137,8 +141,11 @@ def single_turn_task(pool: PoolRef, config: SingleTurnConfig, llm: LLMSettings, 
         raise_if_transient_rejects(result.rejects, "single_turn")
     ref = write_json(workspace.artifact_path("single_turn", key), result)
     requested = sum(getattr(config, kind) for kind in SINGLE_TURN_KINDS)
+    reasons = reason_counts(result.rejects)
+    log_shard("single_turn", requested, len(result.trajectories), reasons)
     return StageOutput(stage="single_turn", key=key, ref=ref, items_in=requested, items_out=len(result.trajectories),
-                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage, summary=result.summary())
+                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
+                       summary={**result.summary(), "reject_reasons": reasons})
 
 
 def single_turn_shards(config: SingleTurnConfig) -> list[SingleTurnConfig]:

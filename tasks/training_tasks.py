@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tasks.cache_keys import stage_cache_key
 from tasks.options import stage_task
 from tasks.refs import ArtifactRef, ref_for_existing
+from tasks.task_log import core_logs_to_run
 from tasks.workspace import Workspace
 
 
@@ -34,6 +35,12 @@ class TrainingSettings(BaseModel):
     max_length: int = Field(4096, gt=0, description="Tokens per example (the tiny model takes up to 8192)")
     use_cpu: bool = True
     seed: int = 0
+    sft_recipe: str = Field("", description="A recipe (sft, or a YAML path) replacing the reduced SFT settings above; "
+                                            "recipes use bf16 and DeepSpeed: set use_cpu false")
+    mdpo_recipe: str = Field("", description="A recipe (mdpo_7b_full, mdpo_14b_lora, or a YAML path) replacing the "
+                                             "reduced mDPO settings above")
+    deployment: str = Field("", description="flow/deployment that trains on the GPU pool (e.g. magnet-training/gpu), "
+                                            "run as a subflow; empty = in this run's process")
 
 
 class TrainOutput(BaseModel):
@@ -54,6 +61,9 @@ class TrainOutput(BaseModel):
 def _training_config(stage: str, settings: TrainingSettings, dataset_dir: str, model_path: str, output_dir: Path):
     from magnet_core.train.config import TrainConfig
 
+    recipe = settings.sft_recipe if stage == "sft" else settings.mdpo_recipe
+    if recipe:
+        return _recipe_config(recipe, stage, settings, dataset_dir, model_path, output_dir)
     return TrainConfig(
         stage=stage,
         model_path=Path(model_path),
@@ -69,6 +79,22 @@ def _training_config(stage: str, settings: TrainingSettings, dataset_dir: str, m
         save_steps=max(1, (settings.sft_max_steps if stage == "sft" else settings.mdpo_max_steps)),
         seed=settings.seed,
     )
+
+
+def _recipe_config(recipe: str, stage: str, settings: TrainingSettings, dataset_dir: str, model_path: str,
+                   output_dir: Path):
+    """The paper's hyper-parameters (a recipe name or a YAML file); the run decides only paths, device and seed."""
+    import yaml
+
+    from magnet_core.train.config import TrainConfig, load_recipe
+
+    path = Path(recipe)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.suffix in (".yaml", ".yml") else load_recipe(recipe)
+    if raw.get("stage", stage) != stage:
+        raise ValueError(f"recipe {recipe!r} is for stage {raw['stage']}, not {stage}")
+    return TrainConfig.model_validate({**raw, "stage": stage, "model_path": Path(model_path),
+                                      "dataset_dir": Path(dataset_dir), "output_dir": output_dir,
+                                      "use_cpu": settings.use_cpu, "seed": settings.seed})
 
 
 @stage_task("train_sft", name="base-model", retries=False)
@@ -87,9 +113,14 @@ def _train(stage: str, settings: TrainingSettings, dataset: ArtifactRef, model: 
     from magnet_core.train.mdpo import run_mdpo
     from magnet_core.train.sft import run_sft
 
+    from prefect.logging import get_run_logger
+
     output_dir = workspace.checkpoints / f"{stage}-{key}"
     config = _training_config(stage, settings, dataset.path, model.path, output_dir)
-    result = (run_sft if stage == "sft" else run_mdpo)(config)
+    with core_logs_to_run():  # loss per logging step and the trainer's warnings, in the task's Prefect log
+        result = (run_sft if stage == "sft" else run_mdpo)(config)
+    get_run_logger().info("%s: %d steps, final loss %s, checkpoint %s", stage, result.steps,
+                          "n/a" if result.final_loss is None else f"{result.final_loss:.4f}", result.final_dir)
     return TrainOutput(stage=stage, key=key, checkpoint=ref_for_existing(Path(result.final_dir)), output_dir=str(output_dir),
                        steps=result.steps, final_loss=result.final_loss, dataset_version=result.dataset_version)
 

@@ -20,23 +20,28 @@ def graph(
     tool_class: list[str] = typer.Option([], "--class", help="Also draw this tool class alone (repeatable)."),
     plans: bool = typer.Option(True, "--plans/--no-plans", help="Also sample plans P/P' and write plans.jsonl."),
     seed: int = typer.Option(0, "--seed"),
-    judge_kind: str = typer.Option("heuristic", "--judge", help="heuristic (offline) or llm (needs --teacher)."),
-    teacher: str = typer.Option(None, "--teacher", help="litellm model string of the dependency judge (--judge llm)."),
+    judge_kind: str = typer.Option("auto", "--judge", help="auto (llm with --teacher, else heuristic), heuristic "
+                                   "(offline) or llm (needs --teacher)."),
+    teacher: str = typer.Option(None, "--teacher", help="litellm model string of the dependency judge."),
     api_base: str = typer.Option(None, "--api-base", help="Base URL of the judge's OpenAI-compatible server."),
     api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the judge's API key."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="LLM response cache (default: OUT/llm-cache)."),
 ) -> None:
-    """Build the dependency graph (offline heuristic judge, or the model with --judge llm) and write it
-    with stats and a PNG."""
+    """Build the dependency graph (offline heuristic judge, or the model judge with --teacher) and write
+    it with stats and a PNG."""
     from magnet_core.graph.draw import MAX_DRAWN_NODES, draw_graph
     from magnet_core.graph.html_view import write_html
     from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_graph, sample_plans_with_report
     from magnet_core.pools import load_pool
 
-    if judge_kind not in ("heuristic", "llm"):
-        raise typer.BadParameter("--judge is heuristic or llm")
-    if (judge_kind == "llm") != bool(teacher):
-        raise typer.BadParameter("--judge llm and --teacher MODEL go together")
+    if judge_kind not in ("auto", "heuristic", "llm"):
+        raise typer.BadParameter("--judge is auto, heuristic or llm")
+    if judge_kind == "llm" and not teacher:
+        raise typer.BadParameter("--judge llm needs --teacher MODEL (the dependency judge's model)")
+    if judge_kind == "heuristic" and teacher:
+        raise typer.BadParameter("--judge heuristic calls no model: drop --teacher, or use --judge auto/llm")
+    if (api_base or api_key_env) and not teacher:
+        raise typer.BadParameter("--api-base and --api-key-env go with --teacher MODEL")
     loaded = load_pool(pool_kind, source)
     judge = _model_judge(teacher, api_base, api_key_env, cache_dir or out / "llm-cache") if teacher else None
     built = build_graph(loaded, GraphStageConfig(k_candidates=k, seed=seed, judge=judge_kind), judge=judge)

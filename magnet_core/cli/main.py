@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "magnet_core.cli.llm_command",
     "magnet_core.cli.train_command",
     "magnet_core.cli.eval_command",
+    "magnet_core.cli.costs_command",
 ]
 
 for _module in COMMAND_MODULES:

@@ -33,7 +33,9 @@ class GraphStageConfig(BaseModel):
 
     k_candidates: int = Field(default=30, ge=1, le=500)
     max_token_df: int | None = Field(default=None, ge=2, description="Input tokens held by more functions are not indexed (default 4*sqrt(n), at least 50)")
-    judge: Literal["heuristic", "llm"] = "heuristic"
+    judge: Literal["auto", "heuristic", "llm"] = Field(default="auto", description=(
+        "auto: the model judge when a model plays the dependency_judge role (a lone `teacher` alias does), "
+        "else the offline heuristic judge; heuristic: always offline; llm: the model judge (needs a model)"))
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
     seed: int = Field(default=0, description="Recorded in the graph metadata; the heuristic judge is deterministic without it")
     record_fingerprint: bool = True
@@ -90,6 +92,8 @@ def _build_graph(pool: FunctionPool, config: GraphStageConfig, judge: Any) -> De
     candidates = generate_candidates(features, k=config.k_candidates, max_df=config.max_token_df)
     if judge is None and config.judge == "llm":
         raise ValueError("judge='llm' needs an LLMDependencyJudge instance (built with the shared LLM client)")
+    if config.judge == "auto":  # the metadata records the judge that ran, as it did before `auto` existed
+        config = config.model_copy(update={"judge": "heuristic" if judge is None else "llm"})
     judge = judge if judge is not None else HeuristicJudge(min_score=config.min_score)
     rejects: list[Reject] = []
     nodes = [(spec.qualified_name, {"tool_class": spec.tool_class or "", "category": spec.category or "", "name": spec.name}) for spec in specs]

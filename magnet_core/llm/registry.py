@@ -79,5 +79,5 @@ def distinct_models(resolved: Mapping[str, ModelConfig]) -> list[tuple[tuple[str
 
 def _hint(role: str) -> str:
     if role == "dependency_judge":
-        return "or set graph.judge: llm"
+        return "or set graph.judge: auto or llm (heuristic calls no model)"
     return "or enable the stage that calls it"

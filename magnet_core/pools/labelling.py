@@ -25,10 +25,24 @@ def label_pool(pool: FunctionPool, client, model: ModelConfig) -> FunctionPool:
     """The pool with every missing category filled by the model (the same pool when none is missing)."""
     if not unlabelled(pool):
         return pool
-    return asyncio.run(_label(pool, client, model))
+    return apply_labels(pool, *label_missing(pool, client, model))
 
 
-async def _label(pool: FunctionPool, client, model: ModelConfig) -> FunctionPool:
+def label_missing(pool: FunctionPool, client, model: ModelConfig) -> tuple[dict[str, str], tuple[PoolIssue, ...]]:
+    """A category for each function the pool leaves without one, and an issue per answer that was unusable.
+
+    Kept apart from `apply_labels` so a run can label once and store the answers for every later load."""
+    return asyncio.run(_label(pool, client, model)) if unlabelled(pool) else ({}, ())
+
+
+def apply_labels(pool: FunctionPool, categories: dict[str, str], issues: tuple[PoolIssue, ...] = ()) -> FunctionPool:
+    """The pool with the given categories filled in (only where the pool gives none) and the issues added."""
+    specs = tuple(spec.model_copy(update={"category": categories[spec.qualified_name]})
+                  if not spec.category and spec.qualified_name in categories else spec for spec in pool.specs)
+    return replace(pool, specs=specs, issues=pool.issues + tuple(issues))
+
+
+async def _label(pool: FunctionPool, client, model: ModelConfig) -> tuple[dict[str, str], tuple[PoolIssue, ...]]:
     categories = sorted({spec.category for spec in pool.specs if spec.category} | set(CATEGORY_KEYWORDS))
     missing = [spec for spec in pool.specs if not spec.category]
 
@@ -39,8 +53,6 @@ async def _label(pool: FunctionPool, client, model: ModelConfig) -> FunctionPool
             reason = f"category labeller: {type(error).__name__}: {str(error)[:300]}; kept the offline label"
             return label_offline(spec).category, PoolIssue(location="category_labeller", reason=reason, name=spec.qualified_name)
 
-    answers = dict(zip((spec.qualified_name for spec in missing), await asyncio.gather(*(one(spec) for spec in missing))))
-    specs = tuple(spec.model_copy(update={"category": answers[spec.qualified_name][0]}) if spec.qualified_name in answers
-                  else spec for spec in pool.specs)
-    issues = tuple(issue for _, issue in answers.values() if issue is not None)
-    return replace(pool, specs=specs, issues=pool.issues + issues)
+    answers = await asyncio.gather(*(one(spec) for spec in missing))
+    labels = {spec.qualified_name: category for spec, (category, _) in zip(missing, answers)}
+    return labels, tuple(issue for _, issue in answers if issue is not None)

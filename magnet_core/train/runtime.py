@@ -93,6 +93,9 @@ def latest_complete_checkpoint(output_dir: Path) -> Path | None:
     return max(candidates)[1] if candidates else None
 
 
+LOGGED_METRICS = ("loss", "train_loss", "learning_rate", "grad_norm", "rewards/margins", "rewards/accuracies")
+
+
 class JsonlMetricsCallback(TrainerCallback):
     """Appends every log record (loss, rewards, margins, accuracies, tokens) to metrics.jsonl."""
 
@@ -106,6 +109,10 @@ class JsonlMetricsCallback(TrainerCallback):
             return
         record = {"step": state.global_step, "time_s": round(time.perf_counter() - self.started, 3), **logs}
         self.records.append(record)
+        shown = {k: v for k, v in logs.items() if k in LOGGED_METRICS}
+        if shown:  # one line per logging step: the orchestration forwards it to the run's log
+            logger.info("step %d/%d: %s", state.global_step, state.max_steps,
+                        ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=float) + "\n")

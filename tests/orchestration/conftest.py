@@ -36,6 +36,9 @@ def small_config(workdir: Path, max_plans: int = 6, shard_size: int = 3, **chang
         "shard_size": shard_size,
         "assemble": {"root": str(workdir / "data"), "plots": False},
         "training": None,
+        # the fake teacher's echo answers parse as nothing: tests of caching, costs and retries run with it
+        # and don't judge yield; tests of the keep-share check set min_keep_share themselves
+        "min_keep_share": 0.0,
     }
     raw.update(changes)
     return PipelineConfig.model_validate(raw)
@@ -96,7 +99,26 @@ def state_history(task_run_id: UUID) -> list[str]:
     return [state.name for state in sorted(states, key=lambda s: s.timestamp)]
 
 
+def logs_of(flow_run_id: UUID, wanted: str, timeout_s: float = 30.0) -> list[tuple[int, str]]:
+    """(level, message) of every log of a run (its tasks' included), once a line containing `wanted` is in."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200)
+        lines = [(log.level, log.message) for log in logs]
+        if any(wanted in message for _, message in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.5)
+
+
 @pytest.fixture()
 def prefect_reads():
     return SimpleNamespace(artifacts_of=artifacts_of, table_rows=table_rows, task_runs_of=task_runs_of,
-                           state_history=state_history)
+                           state_history=state_history, logs_of=logs_of)

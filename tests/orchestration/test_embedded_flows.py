@@ -56,7 +56,8 @@ def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_p
     task_rows = prefect_reads.table_rows(artifacts["task-costs"][0])
     probes = (ledger["stage"] == "preflight").sum()
     assert probes == 1, "one preflight probe per configured model"
-    assert len(task_rows) == shards and sum(r["calls"] for r in task_rows) == len(ledger) - probes
+    assert len([r for r in task_rows if r["stage"] == "translate"]) == shards
+    assert sum(r["calls"] for r in task_rows) == len(ledger), "shard rows plus the flow's preflight row: every call"
     assert "status: **Completed**" in artifacts["run-summary"][0].data
     assert not any(SECRET in str(a.data) for group in artifacts.values() for a in group)
 
@@ -102,7 +103,7 @@ def test_invalid_flow_config_is_refused_before_any_run(tmp_path, make_config, ba
         make_config(tmp_path, **bad)
 
 
-def test_evaluate_flow_scores_the_trained_checkpoint_on_bfcl(prefect_harness, tmp_path, make_config):
+def test_evaluate_flow_scores_the_trained_checkpoint_on_bfcl(prefect_harness, tmp_path, make_config, prefect_reads):
     from flows.stage_flows import evaluate_flow
 
     config = make_config(tmp_path, max_plans=4, single_turn={"single": 2, "parallel": 1, "multiple": 1, "irrelevance": 1},
@@ -116,3 +117,5 @@ def test_evaluate_flow_scores_the_trained_checkpoint_on_bfcl(prefect_harness, tm
     assert 0.0 <= summary["evaluation_overall"] <= 100.0
     report = Path(summary["evaluation_report"]).read_text()
     assert "mdpo checkpoint" in report, "the report names the evaluated model: the mDPO checkpoint"
+    logs = prefect_reads.logs_of(state.state_details.flow_run_id, "evaluation of the mdpo checkpoint")
+    assert any(m.startswith("evaluation of the mdpo checkpoint: overall ") and "base " in m for _, m in logs), logs

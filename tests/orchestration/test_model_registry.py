@@ -12,7 +12,7 @@ TEACHER = {"model": "hosted_vllm/qwen", "api_base": "http://127.0.0.1:9/v1"}
 
 
 def test_one_teacher_alias_fills_every_role_of_every_configured_stage():
-    config = PipelineConfig(models={"teacher": TEACHER}, graph={"judge": "llm"})
+    config = PipelineConfig(models={"teacher": TEACHER})  # graph.judge stays `auto`: the teacher judges too
     resolved = config.resolved
     assert set(resolved.by_role) == set(ROLES)
     assert {m.model for m in resolved.by_role.values()} == {"hosted_vllm/qwen"}
@@ -22,6 +22,7 @@ def test_one_teacher_alias_fills_every_role_of_every_configured_stage():
         assert resolved.distill.models.for_role(role).model == "hosted_vllm/qwen"
     assert resolved.distill.student.model == resolved.single_turn.models.teacher.model == "hosted_vllm/qwen"
     assert resolved.judge.model == resolved.labeller.model == "hosted_vllm/qwen"
+    assert resolved.graph.judge == "llm" and config.graph.judge == "auto"
     assert not config.offline and len(resolved.distinct()) == 1
     # the user-facing config stays free of resolved slots, so its JSON form (Prefect's parameters) re-validates
     assert PipelineConfig.model_validate_json(config.model_dump_json()) == config
@@ -33,7 +34,7 @@ def test_roles_map_a_second_model_and_the_rest_stay_on_the_teacher():
     resolved = config.resolved
     assert resolved.distill.student.model == "ollama/qwen2.5:0.5b"
     assert resolved.distill.models.teacher.model == "hosted_vllm/qwen"
-    assert "dependency_judge" not in resolved.by_role, "the heuristic judge calls no model"
+    assert resolved.judge.model == "hosted_vllm/qwen", "unmapped roles, the graph judge too, follow the teacher"
     assert {roles: model.model for roles, model in resolved.distinct()}.keys() >= {("student",)}
 
 
@@ -45,12 +46,30 @@ def test_without_a_teacher_alias_only_mapped_roles_use_a_model():
 
 def test_no_models_is_the_offline_default():
     assert PipelineConfig().offline and PipelineConfig().resolved.by_role == {}
+    assert PipelineConfig().resolved.graph == PipelineConfig(graph={"judge": "heuristic"}).graph, \
+        "offline, `auto` reaches the graph stage as the heuristic judge (same cache key and metadata as before)"
+
+
+@pytest.mark.parametrize("raw, judge", [
+    ({}, "heuristic"),
+    ({"models": {"teacher": TEACHER}}, "llm"),
+    ({"models": {"teacher": TEACHER}, "graph": {"judge": "heuristic"}}, "heuristic"),
+    ({"models": {"w": TEACHER}, "roles": {"query_writer": "w"}}, "heuristic"),
+    ({"models": {"w": TEACHER}, "roles": {"query_writer": "w", "dependency_judge": "w"}}, "llm"),
+    ({"models": {"w": TEACHER}, "roles": {"dependency_judge": "w"}, "graph": {"judge": "llm"}}, "llm"),
+])
+def test_the_graph_judge_follows_the_registry(raw, judge):
+    resolved = PipelineConfig(**raw).resolved
+    assert resolved.graph.judge == judge
+    assert ("dependency_judge" in resolved.by_role) == (judge == "llm"), "an explicit heuristic judge is not a called role"
 
 
 @pytest.mark.parametrize("raw, field", [
     ({"models": {"teacher": TEACHER}, "roles": {"writer": "teacher"}}, "roles.writer: unknown role"),
     ({"models": {"teacher": TEACHER}, "roles": {"student": "big"}}, "roles.student: unknown model alias 'big'"),
-    ({"models": {"teacher": TEACHER}, "roles": {"dependency_judge": "teacher"}}, "roles.dependency_judge: no configured stage"),
+    ({"models": {"teacher": TEACHER}, "roles": {"dependency_judge": "teacher"}, "graph": {"judge": "heuristic"}},
+     "roles.dependency_judge: no configured stage"),
+    ({"models": {"w": TEACHER}, "roles": {"query_writer": "w"}, "graph": {"judge": "llm"}}, "graph.judge: 'llm' needs a model"),
     ({"models": {"teacher": TEACHER}, "single_turn": {"single": 0, "parallel": 0, "multiple": 0, "irrelevance": 0},
       "distill": {"pairs_per_scenario": 0}, "roles": {"teacher": "teacher"}}, None),
     ({"models": {"teacher": TEACHER, "spare": TEACHER}}, "models.spare: no role uses this model"),
@@ -78,6 +97,7 @@ def test_magnet_run_teacher_flags_make_the_one_alias_config(tmp_path):
     teacher = config.models["teacher"]
     assert (teacher.model, teacher.api_base, teacher.api_key_env) == ("openai/gpt-4o-mini", "http://127.0.0.1:9/v1", "MY_KEY")
     assert config.resolved.distill.models.error_judge == teacher
+    assert config.resolved.judge == teacher and config.resolved.graph.judge == "llm", "--teacher judges the graph too"
 
 
 def test_example_configs_validate():
