@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
 def fake_llm(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (keep it local)."),
     port: int = typer.Option(8000, help="TCP port; 0 picks a free one."),
-    mode: str = typer.Option("echo", help="Answer mode: echo | hint | script (needs --script-file)."),
+    mode: str = typer.Option("echo", help="Answer mode: echo | hint | roles (plays every role) | script (needs --script-file)."),
+    bad_rate: float = typer.Option(0.0, help="Share of answers replaced by a bad one (invalid JSON, made-up function, empty)."),
     script_file: Path = typer.Option(None, help="JSON list of rules {pattern, target, content, tool_calls} for script mode."),
     latency_ms: float = typer.Option(0.0, help="Delay added to every chat request."),
     fault: list[str] = typer.Option([], help="Injected fault with a rate, e.g. rate_limit=0.1 (repeatable)."),
@@ -28,6 +29,7 @@ def fake_llm(
     hang_s: float = typer.Option(30.0, help="How long an injected `hang` fault stalls."),
     api_key_env: str = typer.Option("", help="If set, require `Authorization: Bearer $VAR` (401 otherwise)."),
     seed: int = typer.Option(0, help="Seed of the fault draws."),
+    record_requests: bool = typer.Option(False, help="Keep request bodies for POST /requests/take (benchmark replays)."),
 ) -> None:
     """Serve the fake LLM until interrupted; GET /stats shows request counts."""
     import asyncio
@@ -36,8 +38,8 @@ def fake_llm(
     from magnet_core.llm.fake_answers import AnswerRules, ScriptRule
     from magnet_core.llm.fake_server import FakeLLMServer, FakeServerConfig
 
-    if mode not in ("echo", "hint", "script"):
-        raise typer.BadParameter(f"unknown mode {mode!r}; use echo, hint or script")
+    if mode not in ("echo", "hint", "roles", "script"):
+        raise typer.BadParameter(f"unknown mode {mode!r}; use echo, hint, roles or script")
     rules: tuple[ScriptRule, ...] = ()
     if mode == "script":
         if script_file is None:
@@ -56,9 +58,10 @@ def fake_llm(
         if not api_key:
             raise typer.BadParameter(f"environment variable {api_key_env} is not set")
     try:
-        config = FakeServerConfig(latency_s=latency_ms / 1000, answers=AnswerRules(mode=mode, script=rules),  # type: ignore[arg-type]
+        config = FakeServerConfig(latency_s=latency_ms / 1000, answers=AnswerRules(mode=mode, script=rules,  # type: ignore[arg-type]
+                                                                                       bad_rate=bad_rate, seed=seed),
                                   fault_rates=tuple(rates), retry_after_s=retry_after_s, hang_s=hang_s,
-                                  api_key=api_key, seed=seed)
+                                  api_key=api_key, seed=seed, record_requests=record_requests)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
 

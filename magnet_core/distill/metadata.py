@@ -14,6 +14,8 @@ def scenario_metadata(pool: FunctionPool, translated: TranslatedScenario, models
                       prompt_versions: dict[str, str], seed: int, cost_usd: float) -> dict[str, Any]:
     plan = translated.scenario.plan
     all_models = {**translated.models, **models}
+    templated = [f"turn {t.index} user message (function announcement)" for t in translated.turns if t.announced_functions]
+    extra = {"template_text": templated} if templated else {}
     return {
         "category": "multi_turn",
         "plan_id": plan.plan_id,
@@ -30,6 +32,7 @@ def scenario_metadata(pool: FunctionPool, translated: TranslatedScenario, models
         "seed": seed,
         "cost_usd": round(translated.cost_usd + cost_usd, 6),
         "prompt_versions": {**translated.prompt_versions, **prompt_versions},
+        **extra,  # text our templates wrote even when a model plays the role (never claimed as model text)
     }
 
 

@@ -93,18 +93,35 @@ def perturbations(pool: FunctionPool, turns: list[Turn], rng: random.Random) -> 
         if turn.label is TurnLabel.NORMAL and turn.results and 4 not in found:
             found[4] = Perturbation(turn.index, 4, tuple(calls), "the closing text misstates what the outputs say")
         if turn.label is not TurnLabel.NORMAL and 5 not in found:
-            spec = pool.spec(turn.withheld_function)
-            guess = write_call_offline(spec, None, ValueContext(), rng, probe=False).call
-            if turn.withheld_param and turn.withheld_param not in guess.arguments:
-                guess = _replace(guess, turn.withheld_param, "default")
-            what = "guesses the missing value" if turn.label is TurnLabel.MISS_PARAM else "calls a function it was not given"
-            found[5] = Perturbation(turn.index, 5, (guess,), f"{what} instead of asking ({spec.name})")
+            found5 = _misjudged(pool, turn, rng)
+            if found5 is not None:
+                found[5] = found5
     if 5 not in found:
         normal = [turn for turn in turns if turn.label is TurnLabel.NORMAL and turn.reference_calls]
         if normal:
             turn = rng.choice(normal)
             found[5] = Perturbation(turn.index, 5, (), "claims no function fits although the offered ones do")
     return [found[kind] for kind in sorted(found)]
+
+
+def _misjudged(pool: FunctionPool, turn: Turn, rng: random.Random) -> Perturbation | None:
+    """Type 5 on a missing-info turn: call anyway instead of asking. miss_param: the function with a
+    guessed value. miss_func: an *offered* function standing in for the withheld one (the withheld
+    function is not offered, so a model could never be led to call it); None without a stand-in."""
+    spec = pool.spec(turn.withheld_function)
+    if turn.label is TurnLabel.MISS_PARAM:
+        guess = write_call_offline(spec, None, ValueContext(), rng, probe=False).call
+        if turn.withheld_param not in guess.arguments:
+            guess = _replace(guess, turn.withheld_param, "default")
+        return Perturbation(turn.index, 5, (guess,), f"guesses the missing value instead of asking ({spec.name})")
+    offered = [pool.spec(name) for name in turn.offered_functions if name != turn.withheld_function]
+    stand_ins = [s for s in offered if s.tool_class == spec.tool_class] or offered
+    if not stand_ins:
+        return None
+    stand_in = rng.choice(sorted(stand_ins, key=lambda s: s.name))
+    guess = write_call_offline(stand_in, None, ValueContext(), rng, probe=False).call
+    return Perturbation(turn.index, 5, (guess,), f"calls {stand_in.name} as if it could do what the missing "
+                                                 f"{spec.name} does, instead of saying it is missing")
 
 
 def misstate(output: Any, rng: random.Random) -> Any:

@@ -17,8 +17,16 @@ from magnet_core.domain.trajectory import CallResult, ChatMessage, Turn
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.llm.types import ModelConfig
 from magnet_core.pools.base import FunctionPool
-from magnet_core.roles.llm_role import LLMClientLike
-from magnet_core.roles.teacher import TurnOutcome, miss_func_text, miss_param_text, model_turn, offline_turn, summary_text
+from magnet_core.roles.llm_role import DEFAULT_MAX_REASKS, LLMClientLike
+from magnet_core.roles.teacher import (
+    TurnOutcome,
+    miss_func_text,
+    miss_param_text,
+    model_turn,
+    offline_turn,
+    refusal_text,
+    summary_text,
+)
 from magnet_core.prompts import load_prompt
 from magnet_core.translate.loop import offered_for
 from magnet_core.translate.models import TranslatedScenario
@@ -57,21 +65,26 @@ def offline_closing(pool: FunctionPool, turn: Turn, rng: random.Random):
 
 async def run_turn(role: str, pool: FunctionPool, turn: Turn, hint: list[FunctionCall], history: list[ChatMessage],
                    tools: list[dict], executor: CallExecutor, rng: random.Random, model: ModelConfig | None,
-                   client: LLMClientLike | None, sample_index: int = 0) -> TurnOutcome:
+                   client: LLMClientLike | None, sample_index: int = 0, max_reasks: int = DEFAULT_MAX_REASKS) -> TurnOutcome:
     if model is None:
-        return offline_turn(hint, executor, turn.index, offline_closing(pool, turn, rng))
-    return await model_turn(role, hint, history, tools, executor, turn.index, client, model, sample_index)
+        closing = offline_closing(pool, turn, rng)
+        if not hint and turn.label is TurnLabel.NORMAL:  # a (wrong) refusal: say so, do not claim it was done
+            closing = lambda results: refusal_text(rng)  # noqa: E731
+        return offline_turn(hint, executor, turn.index, closing)
+    return await model_turn(role, hint, history, tools, executor, turn.index, client, model, sample_index,
+                            max_reasks=max_reasks)
 
 
 async def run_role(role: str, pool: FunctionPool, translated: TranslatedScenario, hints: list[list[FunctionCall]],
-                   tools: list[dict], rng: random.Random, model: ModelConfig | None, client: LLMClientLike | None) -> RoleRun:
+                   tools: list[dict], rng: random.Random, model: ModelConfig | None, client: LLMClientLike | None,
+                   max_reasks: int = DEFAULT_MAX_REASKS) -> RoleRun:
     run = RoleRun()
     history: list[ChatMessage] = [ChatMessage(role="system", content=SYSTEM_PROMPT)]
     with new_executor(pool, translated) as executor:
         for k, (turn, hint) in enumerate(zip(translated.turns, hints)):
             user = ChatMessage(role="user", content=turn.query)
             outcome = await run_turn(role, pool, turn, hint, [*history, user], tools_at(pool, translated.turns, k, tools),
-                                     executor, rng, model, client)
+                                     executor, rng, model, client, max_reasks=max_reasks)
             run.turns.append([user, *outcome.messages])
             run.results += outcome.results
             run.cost_usd += outcome.cost_usd

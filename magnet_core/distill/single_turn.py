@@ -20,6 +20,7 @@ from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import write_call_offline
 from magnet_core.roles.llm_role import (
+    DEFAULT_MAX_REASKS,
     ITEM_LLM_ERRORS,
     OFFLINE,
     LLMClientLike,
@@ -56,6 +57,9 @@ class SingleTurnConfig(BaseModel):
     start: int = Field(default=0, ge=0, description="Index of the first sample of each kind (a top-up round continues after earlier ones)")
     pairs: dict[str, int] = Field(default_factory=dict, description="Preference pairs per kind, from the first samples of this range")
     models: RoleModels = Field(default_factory=RoleModels)
+    max_concurrency: int = Field(default=8, ge=1, le=1024, description="Samples in flight (model teacher calls overlap)")
+    max_reasks: int = Field(default=DEFAULT_MAX_REASKS, ge=0, le=10,
+                            description="Unusable teacher answers re-asked (error fed back) before the sample is rejected")
 
     @field_validator("models")
     @classmethod
@@ -82,15 +86,22 @@ def generate_single_turn(pool: FunctionPool, config: SingleTurnConfig, client: L
 
 
 async def _generate_all(pool: FunctionPool, config: SingleTurnConfig, client) -> DistillResult:
+    """Samples run concurrently (a model teacher's calls overlap, up to `max_concurrency`); each is seeded
+    by its own (kind, index), and outcomes are collected in (kind, index) order, so the result is the same."""
     result = DistillResult(offline=config.offline)
-    for kind in KINDS:
-        for index in range(config.start, config.start + getattr(config, kind)):
-            want_pair = index - config.start < config.pairs.get(kind, 0)
-            for outcome in await _guarded_sample(pool, kind, index, config, client, want_pair):
-                if isinstance(outcome, Reject):
-                    result.rejects.append(outcome)
-                else:
-                    (result.trajectories if isinstance(outcome, Trajectory) else result.pairs).append(outcome)
+    limit = asyncio.Semaphore(config.max_concurrency)
+
+    async def one(kind: str, index: int):
+        async with limit:
+            return await _guarded_sample(pool, kind, index, config, client, index - config.start < config.pairs.get(kind, 0))
+
+    jobs = [one(kind, index) for kind in KINDS for index in range(config.start, config.start + getattr(config, kind))]
+    for outcomes in await asyncio.gather(*jobs):
+        for outcome in outcomes:
+            if isinstance(outcome, Reject):
+                result.rejects.append(outcome)
+            else:
+                (result.trajectories if isinstance(outcome, Trajectory) else result.pairs).append(outcome)
     return result
 
 
@@ -153,7 +164,7 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
         user = ChatMessage(role="user", content=query)
         messages: list[ChatMessage] = []
         results: list[CallResult] = []
-        if kind == "irrelevance":
+        if kind == "irrelevance" and config.models.teacher is None:
             messages.append(ChatMessage(role="assistant", content=miss_func_text(target, rng)))
         elif config.models.teacher is None:
             tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=d.call) for i, d in enumerate(drafts))
@@ -163,8 +174,10 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
             messages.append(ChatMessage(role="assistant", content=summary_text(results, rng)))
         else:
             try:
-                outcome = await model_turn("teacher", [d.call for d in drafts], [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
-                                           tools, executor, 0, client, config.models.teacher)
+                hint = [] if kind == "irrelevance" else [d.call for d in drafts]  # irrelevance: the model refuses
+                outcome = await model_turn("teacher", hint, [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
+                                           tools, executor, 0, client, config.models.teacher,
+                                           max_reasks=config.max_reasks, parallel=kind == "parallel")
             except TeacherOutputError as error:
                 return [Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))]
             except ITEM_LLM_ERRORS as error:

@@ -22,7 +22,15 @@ from magnet_core.distill.pairs import build_pair
 from magnet_core.distill.perturb import perturbations
 from magnet_core.distill.replay import SYSTEM_PROMPT, run_role
 from magnet_core.pools.base import FunctionPool
-from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, RoleModels, only_roles, prompt_versions, require_client
+from magnet_core.roles.llm_role import (
+    DEFAULT_MAX_REASKS,
+    ITEM_LLM_ERRORS,
+    LLMClientLike,
+    RoleModels,
+    only_roles,
+    prompt_versions,
+    require_client,
+)
 from magnet_core.roles.teacher import TeacherOutputError
 from magnet_core.translate.models import TranslatedScenario
 from magnet_core.verify.checks import verify_trajectory
@@ -41,6 +49,8 @@ class DistillConfig(BaseModel):
     student: ModelConfig | None = Field(default=None, description="Model sampled without hints for mined negatives")
     mined_per_scenario: int = Field(default=1, ge=0, le=10)
     max_concurrency: int = Field(default=8, ge=1, le=1024)
+    max_reasks: int = Field(default=DEFAULT_MAX_REASKS, ge=0, le=10,
+                            description="Unusable model answers re-asked (error fed back) before the item is rejected")
 
     @field_validator("models")
     @classmethod
@@ -96,7 +106,8 @@ async def distill_scenario(pool: FunctionPool, translated: TranslatedScenario, c
     tools = list(shuffled_tools([pool.spec(name) for name in translated.offered_functions], rng))
     hints = [list(turn.reference_calls) for turn in translated.turns]
     try:
-        run = await run_role("teacher", pool, translated, hints, tools, rng, config.models.teacher, client)
+        run = await run_role("teacher", pool, translated, hints, tools, rng, config.models.teacher, client,
+                             max_reasks=config.max_reasks)
     except TeacherOutputError as error:
         return None, [], [Reject(stage=STAGE, item_id=scenario_id, reason="teacher_unusable", detail=str(error))]
     except ITEM_LLM_ERRORS as error:  # a budget stop propagates: the run halts and stays resumable
@@ -118,11 +129,10 @@ async def distill_scenario(pool: FunctionPool, translated: TranslatedScenario, c
     try:
         for perturbation in candidates[: config.pairs_per_scenario]:
             outcome = await build_pair(pool, translated, run, system, tools, perturbation, rng,
-                                       config.models.negative_sampler, client, metadata)
+                                       config.models.negative_sampler, client, metadata, config.max_reasks)
             (pairs if isinstance(outcome, PreferencePair) else rejects).append(outcome)
         if config.student is not None and config.mined_per_scenario:
-            mined, refused = await mined_pairs(pool, translated, run, system, tools, config.student,
-                                               config.models.error_judge, client, metadata, config.mined_per_scenario)
+            mined, refused = await mined_pairs(pool, translated, run, system, tools, config, client, metadata, rng)
             pairs += mined
             rejects += refused
     except ITEM_LLM_ERRORS as error:

@@ -1,9 +1,9 @@
-"""How the local test server decides what to answer: `echo`, `script` and `hint` modes.
+"""How the local test server decides what to answer: `echo`, `script`, `hint` and `roles` modes.
 
 Kept apart from the HTTP layer so the answering rules are plain functions of the request's messages.
 The `hint` mode stands in for a teacher model that follows the reference calls the hint distiller put
 into its prompt, which lets the whole synthesis pipeline run end-to-end against real HTTP without a
-real model. Reference call text is untrusted and is parsed only with `parse_calls`.
+real model; the `roles` mode (`fake_roles.py`) plays every role of the method from its prompt. Reference call text is untrusted and is parsed only with `parse_calls`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Literal
 from magnet_core.execution.call_parser import CallParseError, parse_calls
 
 REFERENCE_BLOCK = re.compile(r"<reference_calls>(.*?)</reference_calls>", re.DOTALL)
-AnswerMode = Literal["echo", "script", "hint"]
+AnswerMode = Literal["echo", "script", "hint", "roles"]
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,49 @@ class ScriptRule:
         return Answer(content=self.content, tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 
 
+BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak")
+LEAK_TEXT = " (As my private notes suggested.)"
+
+
 @dataclass(frozen=True)
 class AnswerRules:
+    """`bad_rate`: the share of answers replaced by a bad one of `bad_kinds` (drawn from a hash of the
+    request, so the same request always gets the same answer and a re-ask, being a different request,
+    gets a fresh draw). `leak` appends a reference to private notes to a closing text."""
+
     mode: AnswerMode = "echo"
     script: tuple[ScriptRule, ...] = field(default_factory=tuple)
+    bad_rate: float = 0.0
+    bad_kinds: tuple[str, ...] = ("invalid_json", "unknown_function", "empty")
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.bad_rate <= 1.0:
+            raise ValueError(f"bad_rate must be within [0, 1], got {self.bad_rate}")
+        unknown = set(self.bad_kinds) - set(BAD_KINDS)
+        if unknown or not self.bad_kinds:
+            raise ValueError(f"bad_kinds must be some of {BAD_KINDS}, got {self.bad_kinds}")
+
+
+def bad_answer(body: dict[str, Any], answer: Answer, rules: AnswerRules) -> tuple[str | None, Answer]:
+    """(kind, answer): the answer replaced by a bad one for a `bad_rate` share of requests."""
+    if rules.bad_rate <= 0:
+        return None, answer
+    digest = hashlib.sha256(f"{rules.seed}:{json.dumps(body.get('messages'), sort_keys=True, default=str)}".encode())
+    draw = int.from_bytes(digest.digest()[:8], "big")
+    if (draw % 1_000_000) / 1_000_000 >= rules.bad_rate:
+        return None, answer
+    kind = rules.bad_kinds[(draw >> 32) % len(rules.bad_kinds)]
+    if kind == "invalid_json":
+        return kind, Answer(content='{"query": "half an answer", "calls": [unclosed')
+    if kind == "unknown_function":
+        return kind, Answer(content=None, finish_reason="tool_calls",
+                            tool_calls=(_tool_call("function_that_does_not_exist", {"x": 1}, 0),))
+    if kind == "empty":
+        return kind, Answer(content="")
+    if answer.content and not answer.tool_calls and not answer.content.lstrip().startswith("{"):
+        return kind, Answer(content=answer.content + LEAK_TEXT)
+    return None, answer
 
 
 def answer_for(messages: list[dict[str, Any]], rules: AnswerRules) -> Answer:

@@ -3,7 +3,8 @@
 Tests and benchmarks run the real litellm client over real HTTP against it on 127.0.0.1, so retries,
 Retry-After, timeouts, auth failures and the cache are exercised end to end without a paid API. It
 counts every request (`GET /stats`) so a test can prove that a warm cache made zero HTTP calls.
-It is never a part of the factory itself: it answers from rules (`echo`, `script`, `hint`), not a model.
+It is never a part of the factory itself: it answers from rules (`echo`, `script`, `hint`, `roles`), not
+a model. It also counts the tokens it reports per answer, so a test can hold the client's ledger to them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from magnet_core.llm.fake_answers import Answer, AnswerRules, answer_for, prompt_text
+from magnet_core.llm.fake_answers import Answer, AnswerRules, answer_for, bad_answer, prompt_text
+from magnet_core.llm.fake_roles import RoleMemory, role_answer
 
 Fault = Literal["rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function", "truncated"]
 FAULTS: tuple[str, ...] = ("rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function",
@@ -49,6 +51,7 @@ class FakeServerConfig:
     known_models: tuple[str, ...] = ()  # non-empty: any other model gets 404, as a real server answers
     kill_at: tuple[int, int] | None = None  # (pid, n): SIGKILL pid when request n arrives (crash tests), no answer
     seed: int = 0
+    record_requests: bool = False  # keep every chat request body for `POST /requests/take` (benchmarks replay them)
 
     def __post_init__(self) -> None:
         unknown = {f for f in self.schedule if f is not None} | {f for f, _ in self.fault_rates}
@@ -66,11 +69,21 @@ class ServerStats:
     by_status: Counter = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
+    answered: int = 0  # 200 answers with a usage block: what a client pays for
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    by_role: Counter = field(default_factory=Counter)
+    by_bad_answer: Counter = field(default_factory=Counter)
+    first_request_s: float | None = None  # time.time() of the first chat request and of the last answer:
+    last_answer_s: float | None = None  # the window in which a client kept the server busy
 
     def as_dict(self) -> dict[str, Any]:
         return {"chat_requests": self.chat_requests, "by_path": dict(self.by_path), "by_fault": dict(self.by_fault),
                 "by_status": {str(k): v for k, v in self.by_status.items()}, "in_flight": self.in_flight,
-                "max_in_flight": self.max_in_flight}
+                "max_in_flight": self.max_in_flight, "answered": self.answered, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "by_role": dict(self.by_role),
+                "by_bad_answer": dict(self.by_bad_answer), "first_request_s": self.first_request_s,
+                "last_answer_s": self.last_answer_s}
 
 
 class FakeLLMServer:
@@ -82,6 +95,8 @@ class FakeLLMServer:
         self.stats = ServerStats()
         self._rng = random.Random(self.config.seed)
         self._runner: web.AppRunner | None = None
+        self.memory = RoleMemory()  # the `roles` mode's query -> calls memory; kept across `reset`
+        self.recorded: list[dict[str, Any]] = []
 
     @property
     def url(self) -> str:
@@ -102,6 +117,7 @@ class FakeLLMServer:
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/stats", self._stats)
         app.router.add_post("/stats/reset", self._reset)
+        app.router.add_post("/requests/take", self._take_requests)
         return app
 
     async def start(self) -> "FakeLLMServer":
@@ -130,6 +146,10 @@ class FakeLLMServer:
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.as_dict())
 
+    async def _take_requests(self, request: web.Request) -> web.Response:
+        taken, self.recorded = self.recorded, []
+        return web.json_response({"requests": taken})
+
     async def _reset(self, request: web.Request) -> web.Response:
         self.reset()
         return web.json_response({"reset": True})
@@ -138,6 +158,8 @@ class FakeLLMServer:
         stats, config = self.stats, self.config
         index = stats.chat_requests
         stats.chat_requests += 1
+        if stats.first_request_s is None:
+            stats.first_request_s = time.time()
         stats.by_path[request.path] += 1
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
@@ -146,6 +168,7 @@ class FakeLLMServer:
         finally:
             stats.in_flight -= 1
         stats.by_status[response.status] += 1
+        stats.last_answer_s = time.time()
         return response
 
     async def _answer(self, request: web.Request, config: FakeServerConfig, index: int) -> web.StreamResponse:
@@ -161,6 +184,8 @@ class FakeLLMServer:
         if config.kill_at is not None and index == config.kill_at[1]:
             os.kill(config.kill_at[0], signal.SIGKILL)  # requests before this one were answered, this one never is
             return _error(503, "killed", "client killed by the test")
+        if config.record_requests:
+            self.recorded.append(body)
         fault = self._fault_for(index, config)
         if fault is not None:
             self.stats.by_fault[fault] += 1
@@ -178,7 +203,14 @@ class FakeLLMServer:
         if fault == "malformed":
             return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [{"mess',
                                 content_type="application/json")
-        answer = answer_for(messages, config.answers)
+        if config.answers.mode == "roles":
+            role, answer = role_answer(body, messages, self.memory)
+            self.stats.by_role[role] += 1
+        else:
+            answer = answer_for(messages, config.answers)
+        kind, answer = bad_answer(body, answer, config.answers)
+        if kind is not None:
+            self.stats.by_bad_answer[kind] += 1
         if fault == "unknown_function":
             answer = Answer(content=None, finish_reason="tool_calls", tool_calls=({
                 "id": "call_0", "type": "function",
@@ -186,7 +218,11 @@ class FakeLLMServer:
         if fault == "truncated":
             text = answer.content or json.dumps([c["function"] for c in answer.tool_calls])
             answer = Answer(content=text[: max(1, len(text) // 2)], finish_reason="length")
-        return web.json_response(self._completion(body, messages, answer, config, index))
+        completion = self._completion(body, messages, answer, config, index)
+        self.stats.answered += 1
+        self.stats.prompt_tokens += completion["usage"]["prompt_tokens"]
+        self.stats.completion_tokens += completion["usage"]["completion_tokens"]
+        return web.json_response(completion)
 
     def _fault_for(self, index: int, config: FakeServerConfig) -> str | None:
         if index < len(config.schedule):

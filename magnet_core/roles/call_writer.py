@@ -2,8 +2,9 @@
 
 Offline, the writer chooses values itself (see `values.py`) and keeps the first candidate set that a
 scratch copy of the scenario's session accepts; the query writer then describes exactly those calls, so
-query and calls agree. With a model, the writer reads the query and answers with tool calls or BFCL call
-text, parsed strictly with `parse_calls` / `parse_openai_tool_calls`.
+query and calls agree. With a model, the writer reads the query and answers one call per step (tool call or
+BFCL call text, parsed strictly with `parse_calls` / `parse_openai_tool_calls`), sees its output, and
+writes the next, so a nested call uses the real output of the call before it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from magnet_core.domain.calls import FunctionCall
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.execution.backends import BackendSession
 from magnet_core.execution.call_parser import parse_calls, parse_openai_tool_calls
+from magnet_core.execution.executor import argument_problem
 from magnet_core.llm.types import LLMResponse
 from magnet_core.prompts import load_prompt
 from magnet_core.roles.llm_role import build_request
@@ -24,7 +26,7 @@ from magnet_core.roles.probe import harvest_state, probe_call
 from magnet_core.roles.values import FROM_ARGUMENT, Candidate, ValueContext, candidates
 
 ROLE = "call_writer"
-MAX_PROBES = 40
+MAX_PROBES = 120
 OPTIONAL_SHARE = 0.3
 
 
@@ -114,10 +116,13 @@ def _compositions(total: int, sizes: list[int]):
             yield (first, *rest)
 
 
-def call_writer_request(query: str, history: list[dict[str, Any]], tools: list[dict[str, Any]], sample_index: int = 0):
+def call_writer_request(query: str, history: list[dict[str, Any]], tools: list[dict[str, Any]],
+                        turn_messages: list[dict[str, Any]] = (), sample_index: int = 0):
+    """Step by step: `turn_messages` are this turn's calls so far with their outputs, so the next call
+    can use a real value from the call before it."""
     prompt = load_prompt(ROLE)
     system = prompt.render(tools=json.dumps(tools, ensure_ascii=False))
-    messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": query}]
+    messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": query}, *turn_messages]
     return build_request(ROLE, "translate", messages, tools, {"temperature": 0.0}, sample_index)
 
 
@@ -133,3 +138,18 @@ def parse_written_calls(response: LLMResponse, offered: set[str]) -> list[Functi
     if unknown:
         raise ValueError(f"call writer used functions that are not offered: {unknown}")
     return calls
+
+
+def parse_next_call(response: LLMResponse, schemas: dict[str, dict[str, Any]]) -> FunctionCall | None:
+    """One step: the next call (the first, if several were written), or None for DONE. Arguments must fit
+    the function's schema; anything else is an unusable answer (ValueError) and gets re-asked."""
+    text = (response.content or "").strip()
+    if not response.tool_calls and text.strip(" .!").upper() == "DONE":
+        return None
+    calls = parse_written_calls(response, set(schemas))
+    if not calls:
+        raise ValueError("call writer answered with an empty call list")
+    problem = argument_problem(schemas[calls[0].name], calls[0].arguments)
+    if problem:
+        raise ValueError(f"call writer: arguments of {calls[0].name} do not fit its schema: {problem}")
+    return calls[0]

@@ -106,3 +106,54 @@ def parse_json_object(text: str | None, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"{what}: expected a JSON object")
     return value
+
+
+REASK_PREFIX = "Your previous answer could not be used"
+DEFAULT_MAX_REASKS = 2
+
+
+class ReaskExhausted(ValueError):
+    """Every attempt at one answer was unusable; `attempts` holds one line per attempt, in order."""
+
+    def __init__(self, what: str, attempts: list[str]):
+        self.attempts = list(attempts)
+        lines = "; ".join(f"attempt {n}: {line}" for n, line in enumerate(attempts, 1))
+        super().__init__(f"{what}: {len(attempts)} unusable answers ({lines})")
+        self.cost_usd = 0.0
+
+    def with_cost(self, cost_usd: float) -> "ReaskExhausted":
+        self.cost_usd = cost_usd
+        return self
+
+
+def reask_feedback(answer: LLMResponse, error: str) -> list[dict[str, Any]]:
+    """The unusable answer, echoed as plain text (never as tool calls, so a role that counts the calls
+    made in a turn counts only the ones that ran), and why it could not be used."""
+    echoed = answer.content or ""
+    if answer.tool_calls:
+        echoed = (echoed + " " + json.dumps([c.get("function") for c in answer.tool_calls], ensure_ascii=False)).strip()
+    return [{"role": "assistant", "content": echoed[:2000] or "(empty reply)"},
+            {"role": "user", "content": f"{REASK_PREFIX}: {error[:500]}. Answer again, in the format asked for."}]
+
+
+async def complete_parsed(client: LLMClientLike, model: ModelConfig, request: LLMRequest, parse, max_reasks: int,
+                          what: str):
+    """(parsed value, total cost of every attempt). An unusable answer (`parse` raises ValueError) is re-asked
+    up to `max_reasks` times as a new sample (`sample_index`) whose messages carry every earlier unusable
+    answer and its error, so each attempt is a distinct request (and cache key): a re-run pays nothing twice.
+    Then `ReaskExhausted` lists every attempt. LLM client errors propagate."""
+    attempts: list[str] = []
+    feedback: list[dict[str, Any]] = []
+    cost = 0.0
+    current = request
+    for attempt in range(max_reasks + 1):
+        response = await client.complete(current, model)
+        cost += response.cost_usd
+        try:
+            return parse(response), cost
+        except ValueError as error:
+            attempts.append(str(error)[:300])
+            feedback += reask_feedback(response, str(error))
+            current = request.model_copy(update={"messages": (*request.messages, *feedback),
+                                                 "sample_index": request.sample_index + attempt + 1})
+    raise ReaskExhausted(what, attempts).with_cost(cost)

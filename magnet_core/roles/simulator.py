@@ -15,7 +15,14 @@ from magnet_core.domain.trajectory import CallErrorKind, CallResult
 from magnet_core.execution.executor import argument_problem
 from magnet_core.llm.types import LLMResponse, ModelConfig
 from magnet_core.prompts import load_prompt
-from magnet_core.roles.llm_role import LLMClientLike, build_request, parse_json_object
+from magnet_core.roles.llm_role import (
+    DEFAULT_MAX_REASKS,
+    LLMClientLike,
+    ReaskExhausted,
+    build_request,
+    complete_parsed,
+    parse_json_object,
+)
 
 ROLE = "simulator"
 
@@ -34,13 +41,13 @@ def parse_simulated_output(response: LLMResponse) -> dict:
 
 
 async def simulate_output(spec: FunctionSpec, call: FunctionCall, client: LLMClientLike, model: ModelConfig,
-                          history_text: str = "") -> tuple[CallResult, float]:
+                          history_text: str = "", max_reasks: int = DEFAULT_MAX_REASKS) -> tuple[CallResult, float]:
     problem = argument_problem(spec.parameters, call.arguments)
     if problem:
         return CallResult(call=call, ok=False, error=problem, error_kind=CallErrorKind.INVALID_ARGUMENTS, simulated=True), 0.0
-    response = await client.complete(simulator_request(spec, call, history_text), model)
     try:
-        output = parse_simulated_output(response)
-    except ValueError as error:
-        return CallResult(call=call, ok=False, error=str(error), error_kind=CallErrorKind.EXCEPTION, simulated=True), response.cost_usd
-    return CallResult(call=call, ok=True, output=output, simulated=True), response.cost_usd
+        output, cost = await complete_parsed(client, model, simulator_request(spec, call, history_text),
+                                             parse_simulated_output, max_reasks, "simulator")
+    except ReaskExhausted as error:
+        return CallResult(call=call, ok=False, error=str(error), error_kind=CallErrorKind.EXCEPTION, simulated=True), error.cost_usd
+    return CallResult(call=call, ok=True, output=output, simulated=True), cost

@@ -2,7 +2,9 @@
 
 Both roles get the turn's hint as `<reference_calls>[...]</reference_calls>` inside their system prompt;
 the hint lives only in the request and never in the stored messages. With a model, the role is asked
-again after every executed call until it answers in text (bounded). Offline, the role follows the hint
+again after every executed call until it answers in text (bounded); an unusable answer (unparseable, a
+function not offered, arguments off the schema, an empty reply, text that mentions the guidance) is
+re-asked with the error fed back. Offline, the role follows the hint
 directly and writes the closing text from the outputs; everything it writes says nothing of the hint.
 """
 
@@ -20,7 +22,9 @@ from magnet_core.execution.call_parser import CallParseError, parse_calls, parse
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.llm.types import LLMRequest, LLMResponse, ModelConfig
 from magnet_core.prompts import load_prompt
-from magnet_core.roles.llm_role import LLMClientLike, build_request
+from magnet_core.execution.executor import argument_problem
+from magnet_core.roles.llm_role import DEFAULT_MAX_REASKS, LLMClientLike, ReaskExhausted, build_request, complete_parsed
+from magnet_core.verify.leaks import leak_phrase
 from magnet_core.roles.text import as_request, humanize, param_phrase, short_value
 from magnet_core.verify.outcomes import strict_outcome
 
@@ -30,7 +34,11 @@ MISS_FUNC_TEXT = ("None of the tools I have can {ask}, so I can't do that part. 
                   "Is there something else I can help with?")
 MISS_PARAM_TEXT = ("I can {ask}, but I still need the {phrase}. What should I use?",
                    "To {ask} I need one more detail: the {phrase}. Could you tell me?")
+REFUSAL_TEXT = ("I can't do that with the tools I have here.", "That isn't something the available tools let me do.")
 EXTRA_STEPS = 3
+STEP_RULE = "make exactly one function call per message, wait for its output, then decide the next step"
+PARALLEL_RULE = ("the calls below are independent of each other: make all of them together in one message, "
+                 "then summarise their outputs")
 
 
 class TeacherOutputError(ValueError):
@@ -56,28 +64,57 @@ def offline_turn(hint: list[FunctionCall], executor: CallExecutor, turn_index: i
 
 async def model_turn(role: str, hint: list[FunctionCall] | None, history: list[ChatMessage], tools: list[dict[str, Any]],
                      executor: CallExecutor, turn_index: int, client: LLMClientLike, model: ModelConfig,
-                     sample_index: int = 0) -> TurnOutcome:
-    """`hint=None` samples a student as it is: no role prompt, only the conversation (mined negatives)."""
+                     sample_index: int = 0, *, max_steps: int | None = None, max_reasks: int = DEFAULT_MAX_REASKS,
+                     parallel: bool = False) -> TurnOutcome:
+    """`hint=None` samples a student as it is: no role prompt, only the conversation (mined negatives).
+
+    Each step is asked until its answer is usable (parseable, offered functions, arguments that fit the
+    schema, closing text that says nothing of the guidance), at most `max_reasks` times more. `max_steps`
+    bounds the answers of the turn and always leaves one for the closing text. `parallel` keeps the calls
+    of one answer in one message (single-turn "parallel" samples); otherwise each call is its own step.
+    """
     outcome = TurnOutcome()
-    offered = {tool["function"]["name"] for tool in tools}
-    system = [] if hint is None else [{"role": "system", "content": load_prompt(role).render(hint=calls_to_bfcl(hint))}]
+    schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
+    system = [] if hint is None else [{"role": "system", "content": load_prompt(role).render(
+        hint=calls_to_bfcl(hint), step_rule=PARALLEL_RULE if parallel else STEP_RULE)}]
     params = {"temperature": 0.0 if hint is not None else 0.8}
-    for _ in range(len(hint or ()) + EXTRA_STEPS):
+    steps = max_steps if max_steps is not None else len(hint or ()) + EXTRA_STEPS
+    for _ in range(steps + 1):  # + 1: the closing text always has its own step
         messages = [*system, *[m.to_openai() for m in history + outcome.messages]]
         if hint is None:
             request = LLMRequest(role=role, stage="distill", messages=tuple(messages), tools=tuple(tools), params=params,
                                  prompt_version="student@plain", sample_index=sample_index)
         else:
             request = build_request(role, "distill", messages, tools, params, sample_index)
-        response = await client.complete(request, model)
-        outcome.cost_usd += response.cost_usd
-        calls, text = parse_teacher_answer(response, offered)
+        try:
+            (calls, text), cost = await complete_parsed(client, model, request, lambda r: checked_answer(r, schemas),
+                                                        max_reasks, role)
+        except ReaskExhausted as error:
+            outcome.cost_usd += error.cost_usd
+            raise TeacherOutputError(str(error)) from None
+        outcome.cost_usd += cost
         if not calls:
             outcome.messages.append(ChatMessage(role="assistant", content=text))
             return outcome
-        for call in calls:  # several calls in one answer still become one call per step
-            _append_call(outcome, call, executor, turn_index)
+        if parallel:
+            _append_calls(outcome, calls, executor, turn_index)
+        else:
+            for call in calls:  # several calls in one answer still become one call per step
+                _append_call(outcome, call, executor, turn_index)
     raise TeacherOutputError(f"{role} made {len(outcome.results)} calls without closing the turn in text")
+
+
+def checked_answer(response: LLMResponse, schemas: dict[str, dict[str, Any]]) -> tuple[list[FunctionCall], str | None]:
+    """`parse_teacher_answer`, plus argument types against the schema and no reference to the guidance."""
+    calls, text = parse_teacher_answer(response, set(schemas))
+    for call in calls:
+        problem = argument_problem(schemas[call.name], call.arguments)
+        if problem:
+            raise TeacherOutputError(f"arguments of {call.name} do not fit its schema: {problem}")
+    leak = leak_phrase(text)
+    if leak:
+        raise TeacherOutputError(f"the text refers to private guidance ({leak!r}); write it as your own words")
+    return calls, text
 
 
 def parse_teacher_answer(response: LLMResponse, offered: set[str]) -> tuple[list[FunctionCall], str | None]:
@@ -97,6 +134,15 @@ def parse_teacher_answer(response: LLMResponse, offered: set[str]) -> tuple[list
     if unknown:
         raise TeacherOutputError(f"called functions that are not offered: {unknown}")
     return calls, None
+
+
+def _append_calls(outcome: TurnOutcome, calls: list[FunctionCall], executor: CallExecutor, turn_index: int) -> None:
+    """Several calls in one assistant message (parallel), each answered by its own tool message."""
+    ids = [f"call_{turn_index}_{len(outcome.results) + i}" for i in range(len(calls))]
+    results = [strict_outcome(executor.execute(call)) for call in calls]
+    outcome.messages.append(ChatMessage(role="assistant", tool_calls=tuple(ToolCall(id=i, function=c) for i, c in zip(ids, calls))))
+    outcome.messages += [ChatMessage(role="tool", tool_call_id=i, content=r.output_text()) for i, r in zip(ids, results)]
+    outcome.results += results
 
 
 def _append_call(outcome: TurnOutcome, call: FunctionCall, executor: CallExecutor, turn_index: int) -> None:
@@ -133,6 +179,10 @@ def _plain(value: Any) -> str:
 
 def miss_func_text(spec: FunctionSpec, rng: random.Random) -> str:
     return rng.choice(MISS_FUNC_TEXT).format(ask=as_request(spec))
+
+
+def refusal_text(rng: random.Random) -> str:
+    return rng.choice(REFUSAL_TEXT)
 
 
 def miss_param_text(spec: FunctionSpec, param: str, rng: random.Random) -> str:

@@ -1,8 +1,9 @@
 """Back-and-forth translation of one plan, turn by turn, against the scenario's own backend session.
 
-For each turn: write the calls and the query (offline: calls first, then a query describing them; with
-models: query first, then calls read from it), execute the calls in order on the session, and let the
-outputs feed the next call and the next turn. A miss_func/miss_param turn executes nothing: its calls
+For each turn: draft the calls, write the query from them, and take as reference calls the drafts or
+what a call-writer model reads from the query step by step (see `writing.py`); execute them in order on
+the session and let the outputs feed the next call and the next turn. Every argument value must be
+grounded in a query, the starting state or an earlier output (`ungrounded_value` otherwise). A miss_func/miss_param turn executes nothing: its calls
 are a draft that only shapes the query. A turn that announces the function the miss_func turn before it
 withheld (see `withhold.py`) does that pending ask: its query is the announcement, its call the draft
 (offline) or what the call writer reads from the pending ask (with a model), executed now. One session
@@ -22,17 +23,16 @@ from magnet_core.domain.trajectory import CallResult, Reject, Scenario, Turn
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.announcer import announcement_text
-from magnet_core.roles.call_writer import WrittenCall, call_writer_request, parse_written_calls, write_call_offline
+from magnet_core.roles.call_writer import WrittenCall, write_call_offline
 from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, prompt_versions
-from magnet_core.roles.query_writer import parse_query, query_writer_request, write_query_offline
-from magnet_core.roles.simulator import simulate_output
 from magnet_core.roles.values import ValueContext
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.translate.models import TRANSLATE_ROLES, CallTally, TranslateConfig, TranslatedScenario
 from magnet_core.translate.given_values import reused_withheld_values
 from magnet_core.translate.miss_param import choose_omission, record_param_swaps
 from magnet_core.translate.withhold import announced_turns, withhold_uncalled
-from magnet_core.verify.outcomes import strict_outcome
+from magnet_core.translate.writing import TranslationFailed, draft_turn, execute_reference, write_calls, write_query
+from magnet_core.verify.grounding import known_values, ungrounded_values
 
 STAGE = "translate"
 __all__ = ["TranslationFailed", "offered_for", "translate_plan", "withhold_uncalled"]
@@ -45,13 +45,6 @@ class PendingAsk:
     query: str
     history: list[dict[str, Any]]
     draft: WrittenCall
-
-
-class TranslationFailed(Exception):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
 
 
 def offered_for(pool: FunctionPool, plan: Plan) -> tuple[list[str], list[str]]:
@@ -84,6 +77,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
     initial_state = initial_state_for(classes, state_seed) if pool.kind == "bfcl" else pool.scenario_state(classes, state_seed)
     scenario = Scenario(scenario_id=scenario_id, plan=plan, pool=pool.name, initial_state=initial_state, seed=config.seed)
     session = pool.new_session(session_names, initial_state)
+    known = Knowledge(initial_state, known_values([initial_state, session.state()]))
     context = ValueContext()
     turns: list[Turn] = []
     failures: list[str] = []
@@ -97,10 +91,12 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
                 if index in announced and pending is not None:
                     turn, turn_cost = await _translate_unlock(pool, announced[index], index, tools, pending, executor,
                                                               context, rng, config, client, tally)
+                    known.check(turn, pool)
                     pending = None
                 else:
                     turn, turn_cost, draft = await _translate_turn(pool, plan_turn, index, tools, session, executor, context,
-                                                                   history, rng, config, client, tally, asked)
+                                                                   history, known, rng, config, client, tally, asked)
+                    known.check(turn, pool)
                     pending = PendingAsk(turn.query, list(history), draft) if turn.label is TurnLabel.MISS_FUNC else None
                     asked = draft if turn.label is TurnLabel.MISS_PARAM else None
             except TranslationFailed as error:
@@ -112,6 +108,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
             cost += turn_cost
             failures += [f"turn {index}: {r.call.to_bfcl()} -> {r.error}" for r in turn.results if not r.ok]
             turns.append(turn)
+            known.learn(turn)
             history += _history_messages(turn)
     reused = reused_withheld_values(tuple(turns), pool.plain_name_of)
     if reused:
@@ -141,6 +138,30 @@ def _check_plan(plan: Plan, pool: FunctionPool, announced: dict[int, str]) -> No
             raise TranslationFailed("invalid_plan", f"{turn.withheld_function} has no parameter {turn.withheld_param!r}")
 
 
+class Knowledge:
+    """What the user could know so far: the starting state, every query, every output. A turn whose
+    argument values come from none of these fails as `ungrounded_value` (the value named)."""
+
+    def __init__(self, initial_state: dict[str, Any], known: set[str]):
+        self.initial_state = initial_state
+        self.known = known
+        self.texts: list[str] = []
+
+    def check(self, turn: Turn, pool: FunctionPool) -> None:
+        if not turn.reference_calls:
+            return
+        known = self.known | known_values([r.output for r in turn.results if r.ok])
+        schemas = {pool.spec(n).name: pool.spec(n).parameters for n in (*turn.offered_functions, *turn.announced_functions)}
+        missing = ungrounded_values(list(turn.reference_calls), schemas, [*self.texts, turn.query], known)
+        if missing:
+            raise TranslationFailed("ungrounded_value", f"turn {turn.index}: {missing[:5]} appear in no query, "
+                                                        "starting state or earlier output")
+
+    def learn(self, turn: Turn) -> None:
+        self.texts.append(turn.query)
+        self.known |= known_values([r.output for r in turn.results if r.ok])
+
+
 async def _translate_unlock(pool: FunctionPool, name: str, index: int, tools: list[str], pending: PendingAsk,
                             executor: CallExecutor, context: ValueContext, rng: random.Random, config: TranslateConfig,
                             client: LLMClientLike | None, tally: CallTally) -> tuple[Turn, float]:
@@ -148,28 +169,19 @@ async def _translate_unlock(pool: FunctionPool, name: str, index: int, tools: li
     announcement is fixed text plus the schema); the assistant does the pending ask with it."""
     spec = pool.spec(name)
     query = announcement_text([spec], rng)
-    cost = 0.0
     if config.models.call_writer is None:
-        call = pending.draft.call
+        result, cost = await execute_reference(pending.draft.call, spec, executor, context, config, client, tally)
+        calls, results = [pending.draft.call], [result]
     else:
         offered = [pool.spec(n).to_openai_tool() for n in tools] + [spec.to_openai_tool()]
-        request = call_writer_request(pending.query, pending.history, offered, sample_index=0)
-        response = await client.complete(request, config.models.call_writer)
-        cost += response.cost_usd
-        try:
-            calls = parse_written_calls(response, {pool.spec(n).name for n in tools} | {spec.name})
-        except ValueError as error:
-            raise TranslationFailed("call_writer_unparseable", str(error)) from None
-        if [c.name for c in calls] != [spec.name]:
-            raise TranslationFailed("calls_do_not_match_plan", f"wrote {[c.name for c in calls]}, plan has {[spec.name]}")
-        call = calls[0]
-    result, call_cost = await _execute(call, spec, executor, context, config, client, tally)
-    return Turn(index=index, query=query, reference_calls=(call,), results=(result,), offered_functions=tuple(tools),
-                announced_functions=(name,)), cost + call_cost
+        calls, results, cost = await write_calls(pending.query, pending.history, [spec], offered, executor, context,
+                                                 config, client, tally)
+    return Turn(index=index, query=query, reference_calls=tuple(calls), results=tuple(results), offered_functions=tuple(tools),
+                announced_functions=(name,)), cost
 
 
-async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, executor, context, history, rng, config,
-                          client, tally, asked: WrittenCall | None = None) -> tuple[Turn, float, WrittenCall | None]:
+async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, executor, context, history, known, rng,
+                          config, client, tally, asked: WrittenCall | None = None) -> tuple[Turn, float, WrittenCall | None]:
     """A turn as the plan has it; for a miss_func/miss_param turn also the draft that shaped its query.
     `asked`: the miss_param draft the turn before shaped its ask with; offline, the first call does it."""
     offered = tuple(tools)
@@ -183,7 +195,7 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
                 raise TranslationFailed("miss_param_value_given", why)
         if omit and omit not in draft.call.arguments:
             draft = WrittenCall(FunctionCall(name=spec.name, arguments={**draft.call.arguments, omit: "?"}), draft.sources)
-        query, cost = await _query(pool, [spec], [draft], omit, history, rng, config, client)
+        query, cost = await write_query(pool, [spec], [draft], omit, history, known.initial_state, rng, config, client)
         turn = Turn(index=index, label=plan_turn.label, query=query, offered_functions=offered,
                     withheld_function=plan_turn.withheld_function, withheld_param=omit)
         return turn, cost, draft
@@ -195,59 +207,19 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
                 call = asked
             else:
                 call = write_call_offline(spec, session, context, rng, probe=config.probe_values)
-            result, call_cost = await _execute(call.call, spec, executor, context, config, client, tally)
+            result, call_cost = await execute_reference(call.call, spec, executor, context, config, client, tally)
             results.append(result)
             written.append(call)
             cost += call_cost
-        query, query_cost = await _query(pool, specs, written, None, history, rng, config, client)
-        cost += query_cost
+        query, query_cost = await write_query(pool, specs, written, None, history, known.initial_state, rng, config, client)
         return Turn(index=index, query=query, reference_calls=tuple(w.call for w in written), results=tuple(results),
-                    offered_functions=offered), cost, None
-    query, cost = await _query(pool, specs, None, None, history, rng, config, client)
-    request = call_writer_request(query, history, [pool.spec(n).to_openai_tool() for n in tools], sample_index=0)
-    response = await client.complete(request, config.models.call_writer)
-    try:
-        calls = parse_written_calls(response, {pool.spec(n).name for n in tools})
-    except ValueError as error:
-        raise TranslationFailed("call_writer_unparseable", str(error)) from None
-    if sorted(c.name for c in calls) != sorted(s.name for s in specs):
-        raise TranslationFailed("calls_do_not_match_plan", f"wrote {[c.name for c in calls]}, plan has {[s.name for s in specs]}")
-    by_name = {spec.name: spec for spec in specs}
-    results = []
-    cost += response.cost_usd
-    for call in calls:
-        result, call_cost = await _execute(call, by_name[call.name], executor, context, config, client, tally)
-        results.append(result)
-        cost += call_cost
+                    offered_functions=offered), cost + query_cost, None
+    drafts = draft_turn(specs, session, context, rng, config, asked)
+    query, cost = await write_query(pool, specs, drafts, None, history, known.initial_state, rng, config, client)
+    calls, results, calls_cost = await write_calls(query, history, specs, [pool.spec(n).to_openai_tool() for n in tools],
+                                                   executor, context, config, client, tally)
     return Turn(index=index, query=query, reference_calls=tuple(calls), results=tuple(results),
-                offered_functions=offered), cost, None
-
-
-async def _execute(call: FunctionCall, spec: FunctionSpec, executor: CallExecutor, context: ValueContext, config,
-                   client, tally) -> tuple[CallResult, float]:
-    cost = 0.0
-    if executor.session.simulated and config.models.simulator is not None:
-        result, cost = await simulate_output(spec, call, client, config.models.simulator)
-    else:
-        result = strict_outcome(executor.execute(call))
-    tally.record(result)
-    if result.ok:
-        context.add_output(result.output)
-        context.add_arguments(call.arguments)
-    return result, cost
-
-
-async def _query(pool, specs, written, omit, history, rng, config, client) -> tuple[str, float]:
-    if config.models.query_writer is None:
-        if written is None:
-            raise TranslationFailed("offline_query_needs_calls", "offline query writer describes written calls")
-        return write_query_offline(list(zip(specs, written)), rng, omit), 0.0
-    request = query_writer_request(specs, history, omit)
-    response = await client.complete(request, config.models.query_writer)
-    try:
-        return parse_query(response, pool.plain_names), response.cost_usd
-    except ValueError as error:
-        raise TranslationFailed("query_writer_unparseable", str(error)) from None
+                offered_functions=offered), cost + calls_cost, None
 
 
 def _history_messages(turn: Turn) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from magnet_core.domain.trajectory import CallResult, Reject, Scenario, Turn
-from magnet_core.roles.llm_role import RoleModels, only_roles
+from magnet_core.roles.llm_role import DEFAULT_MAX_REASKS, RoleModels, only_roles
 
 TRANSLATE_ROLES = ("query_writer", "call_writer", "simulator")
 
@@ -22,6 +22,8 @@ class TranslateConfig(BaseModel):
     shard_count: int = Field(default=1, ge=1)
     max_concurrency: int = Field(default=8, ge=1, le=1024)
     call_timeout_s: float = Field(default=5.0, gt=0)
+    max_reasks: int = Field(default=DEFAULT_MAX_REASKS, ge=0, le=10,
+                            description="Unusable model answers re-asked (error fed back) before the item is rejected")
 
     @field_validator("models")
     @classmethod

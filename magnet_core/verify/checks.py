@@ -21,6 +21,7 @@ from magnet_core.domain.plans import TurnLabel
 from magnet_core.domain.trajectory import CallResult, ChatMessage, Trajectory
 from magnet_core.execution.executor import argument_problem
 from magnet_core.roles.announcer import announced_tools
+from magnet_core.verify.leaks import leak_phrase
 
 LEAK_PATTERNS = (re.compile(r"reference[_ ]calls?", re.IGNORECASE), re.compile(r"</?reference", re.IGNORECASE),
                  re.compile(r"\bhints?\b", re.IGNORECASE), re.compile(r"\bguidance\b", re.IGNORECASE))
@@ -123,7 +124,8 @@ def _turn_problems(index: int, segment: list[ChatMessage], label: TurnLabel, one
 
 
 def leakage_problems(messages: tuple[ChatMessage, ...] | list[ChatMessage]) -> list[Problem]:
-    """Hint markers anywhere the model will read or learn from: text and call arguments."""
+    """Hint markers anywhere the model will read or learn from (text and call arguments), and any phrasing
+    in assistant text that refers to private guidance (`leaks.py`: phrase and n-gram models)."""
     problems: list[Problem] = []
     for position, message in enumerate(messages):
         if message.role == "tool":
@@ -134,6 +136,9 @@ def leakage_problems(messages: tuple[ChatMessage, ...] | list[ChatMessage]) -> l
                 match = pattern.search(text)
                 if match:
                     problems.append(Problem("hint_leakage", f"message {position} ({message.role}) contains {match.group(0)!r}"))
+        phrase = leak_phrase(message.content) if message.role == "assistant" else None
+        if phrase:
+            problems.append(Problem("hint_leakage", f"message {position} (assistant) refers to private guidance: {phrase!r}"))
     return problems
 
 

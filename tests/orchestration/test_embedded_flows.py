@@ -77,8 +77,9 @@ def test_rerun_is_served_from_cache_without_teacher_calls(prefect_harness, tmp_p
 def test_budget_cap_ends_the_run_failed_and_a_higher_cap_resumes(prefect_harness, tmp_path, fake_llm, make_config,
                                                                   teacher):
     model = teacher(fake_llm, input_cost_per_mtok=2500.0).model_dump()  # $0.30 per call: 4 calls reach the cap
+    # max_reasks=0: the echo server's answers are unusable queries, rejected at once (one paid call per plan)
     config = make_config(tmp_path, max_plans=8, shard_size=2, models={"writer": model}, roles={"query_writer": "writer"},
-                         llm={"max_cost_usd": 1.0}, runner={"max_workers": 1})
+                         llm={"max_cost_usd": 1.0}, runner={"max_workers": 1}, translate={"max_reasks": 0})
     state, _ = _run(translate_flow, config)
     assert state.is_failed()
     assert "budget cap reached in stage translate" in state.message

@@ -80,3 +80,9 @@ def distilled_offline(bfcl_pool, translated_offline):
     from magnet_core.distill.stage import DistillConfig, distill
 
     return distill(bfcl_pool, translated_offline.translated[:80], DistillConfig(seed=3))
+
+
+@pytest.fixture(scope="session")
+def make_plans():
+    """`hand_plans(pool, count, seed)` for tests that need their own few plans."""
+    return hand_plans

@@ -91,12 +91,16 @@ def test_an_unannounced_call_to_the_withheld_function_is_rejected(bfcl_pool, unl
     assert "turn 2: multiply is not among the offered tools" in problems[0].detail
 
 
-def test_pairs_include_calling_the_function_in_the_miss_func_turn(unlocked):
+def test_pairs_include_calling_a_stand_in_in_the_miss_func_turn(unlocked):
+    """Type 5 on a miss_func turn calls an *offered* function as if it could do the withheld one's job: a
+    hint naming the withheld function could never be followed by a model (it is not offered)."""
     _, distilled = unlocked
     pair = next(p for p in distilled.pairs if p.error_type == "missing_info_misjudged")
     assert pair.differing_turn == 1
-    assert [c.function.name for m in pair.rejected for c in m.tool_calls] == ["multiply"]
-    assert "multiply" not in {tool["function"]["name"] for tool in pair.tools}
+    offered = {tool["function"]["name"] for tool in pair.tools}
+    called = [c.function.name for m in pair.rejected for c in m.tool_calls]
+    assert len(called) == 1 and called[0] in offered and "multiply" not in offered
+    assert "instead of saying it is missing" in pair.reason
 
 
 def test_announcement_schema_is_not_read_as_hint_leakage(bfcl_pool):

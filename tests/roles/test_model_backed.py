@@ -14,6 +14,7 @@ from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
 from magnet_core.llm.retry import RetryPolicy
 from magnet_core.llm.types import ModelConfig
 from magnet_core.roles.llm_role import RoleModels
+from magnet_core.roles.teacher import REFUSAL_TEXT
 
 
 @pytest.fixture()
@@ -70,13 +71,25 @@ def test_malformed_teacher_arguments_land_in_rejects(bfcl_pool, translated_offli
         assert "arguments are not valid JSON" in reject.detail
 
 
-def test_teacher_calling_an_unknown_function_lands_in_rejects(bfcl_pool, translated_offline):
+def test_teacher_calling_an_unknown_function_is_re_asked_then_rejected_with_every_attempt(bfcl_pool, translated_offline):
+    items = _items(translated_offline, 1)
+    with FakeServerThread(FakeServerConfig(answers=AnswerRules(mode="hint"), schedule=("unknown_function",) * 3)) as server:
+        config = DistillConfig(seed=3, pairs_per_scenario=0, max_reasks=2, models=RoleModels(teacher=_model(server)))
+        result = distill(bfcl_pool, items, config, client=_client())
+        assert server.stats.chat_requests == 3  # the first answer and two re-asks, then the item is rejected
+    assert not result.trajectories
+    reject = result.rejects[0]
+    assert reject.reason == "teacher_unusable" and "3 unusable answers" in reject.detail
+    assert [f"attempt {n}:" in reject.detail for n in (1, 2, 3)] == [True] * 3
+    assert reject.detail.count("function_that_does_not_exist") == 3
+
+
+def test_one_unknown_function_answer_is_recovered_by_a_re_ask(bfcl_pool, translated_offline):
     items = _items(translated_offline, 1)
     with FakeServerThread(FakeServerConfig(answers=AnswerRules(mode="hint"), schedule=("unknown_function",))) as server:
-        result = distill(bfcl_pool, items, DistillConfig(seed=3, models=RoleModels(teacher=_model(server))), client=_client())
-    assert not result.trajectories
-    assert result.rejects[0].reason == "teacher_unusable"
-    assert "function_that_does_not_exist" in result.rejects[0].detail
+        result = distill(bfcl_pool, items, DistillConfig(seed=3, pairs_per_scenario=0, models=RoleModels(teacher=_model(server))),
+                         client=_client())
+    assert len(result.trajectories) == 1 and not result.rejects
 
 
 def test_configured_model_without_client_is_a_clear_error(bfcl_pool, translated_offline):
@@ -162,7 +175,10 @@ def test_mined_negatives_from_a_student_labelled_by_the_judge(bfcl_pool, transla
             assert pair.metadata["negative_source"] == "mined" and pair.metadata["offline"] is False
             assert pair.metadata["models"]["student"] == "openai/fake-teacher"
             assert pair.error_type == "missing_info_misjudged" and pair.differing_turn == 0
-            assert pair.rejected[-1].content == "Sure, that should be fine." and not pair.rejected[0].tool_calls
+            # the judged refusal (no calls) is the misleading hint of the second pass: the offline negative
+            # sampler refuses in template text, and the metadata says the text is a template
+            assert not pair.rejected[0].tool_calls and pair.rejected[-1].content in REFUSAL_TEXT
+            assert pair.metadata["models"]["negative_sampler"] == "offline" and pair.metadata["template_text"][-1] == "rejected"
     assert all(p.reason.startswith("answered in text") for p in llm_judge.pairs)
     assert all(p.reason.startswith("refused") for p in offline_judge.pairs)
 

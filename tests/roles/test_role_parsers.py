@@ -31,7 +31,7 @@ def _calls(*calls: dict) -> LLMResponse:
 def test_every_role_has_a_versioned_prompt_of_its_own():
     tags = {load_prompt(role).cache_tag for role in ROLES}
     assert len(tags) == len(ROLES)
-    assert "<reference_calls>[f(a=1)]</reference_calls>" in load_prompt("teacher").render(hint="[f(a=1)]")
+    assert "<reference_calls>[f(a=1)]</reference_calls>" in load_prompt("teacher").render(hint="[f(a=1)]", step_rule="one call per message")
     request = build_request("teacher", "distill", [{"role": "user", "content": "x"}])
     assert request.prompt_version == load_prompt("teacher").cache_tag
 
