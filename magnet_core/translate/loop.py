@@ -56,7 +56,7 @@ def offered_for(pool: FunctionPool, plan: Plan) -> tuple[list[str], list[str]]:
     if None in classes:
         session_names = sorted(set(needed))
     else:
-        session_names = sorted(spec.qualified_name for spec in pool.specs if spec.tool_class in classes)
+        session_names = sorted(spec.qualified_name for name in classes for spec in pool.class_specs(name))
     hidden = {turn.withheld_function for turn in plan.turns if turn.label is TurnLabel.MISS_FUNC}
     return [name for name in session_names if name not in hidden], session_names
 
@@ -111,7 +111,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
             turns.append(turn)
             known.learn(turn)
             history += _history_messages(turn)
-    reused = reused_withheld_values(tuple(turns), {spec.qualified_name: spec.name for spec in pool.specs})
+    reused = reused_withheld_values(tuple(turns), pool.plain_name_of)
     if reused:
         return Reject(stage=STAGE, item_id=scenario_id, reason="miss_param_value_given", detail="; ".join(reused),
                       payload={"plan_id": plan.plan_id})
