@@ -31,6 +31,9 @@ class PipelineConfig(BaseModel):
     workdir: str = Field(".magnet", description="Artifacts, Prefect results (the cache), ledgers, checkpoints")
     run_name: str | None = Field(None, description="Names the run directory; default: the flow run's name")
     shard_size: int = Field(8, ge=1, le=10_000, description="Items per shard task")
+    max_shards_per_stage: int = Field(
+        256, ge=1, le=2_000, description="Upper bound on a stage's shard tasks: bigger inputs get bigger shards "
+                                         "(Prefect keeps ~2,000 task runs of a flow's history)")
     models: dict[str, ModelConfig] = Field(default_factory=dict, description=(
         "Model aliases (alias -> litellm model, api_base, api_key_env, limits, prices). One alias named "
         "'teacher' and nothing else puts every model-backed role on it; none: the offline default"))

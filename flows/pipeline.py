@@ -24,10 +24,9 @@ from flows.reporting import publish_cost_table, publish_spend, publish_summary, 
 from flows.stage_report import StageShortfall, report_stage, stage_row
 from flows.runners import build_task_runner
 from flows.sizing import SizingState
-from flows.steps import BudgetStop, run_shards, run_single, shard_parameters
+from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
 from flows.training_flow import train
-from magnet_core.dataset.sizing import available_counts
-from tasks.dataset_tasks import assemble_task, collect_samples
+from tasks.dataset_tasks import assemble_task, available_task
 from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
@@ -51,7 +50,8 @@ def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, sing
     """One round: translate the plans (if any), distill them, and generate the single-turn shards."""
     translated: list[Any] = []
     if plans is not None:
-        params, labels = shard_parameters(plans.ref, config.shard_size, pool=pool, config=stages.translate,
+        params, labels = shard_parameters(plans.ref, config.shard_size, config.max_shards_per_stage, pool=pool,
+                                          config=stages.translate,
                                           llm=config.llm, workspace=workspace)
         progress = run_shards("translate" + suffix, translate_shard_task, runner, workspace, params, labels)
         translated = progress.results
@@ -61,7 +61,7 @@ def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, sing
     if distill_too:
         for stage, task, params in (
             ("distill", distill_shard_task, [{"translated": out, "config": stages.distill} for out in translated]),
-            ("single_turn", single_turn_task, [{"config": c} for c in single_configs]),
+            ("single_turn", single_turn_task, [{"config": c} for c in single_turn_pieces(config, single_configs)]),
         ):
             if not params:
                 continue
@@ -79,7 +79,9 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
                    distilled: list[Any]) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
     while sizes.rounds_left > 0:  # measuring reads every sample once: only when another round could follow
-        sft_available, pref_available = available_counts(*collect_samples(translated + distilled)[:2], config.assemble.dedup)
+        available, _ = run_single(available_task, outputs=translated + distilled, dedup=config.assemble.dedup,
+                                  workspace=workspace)  # cached: a warm re-run reads no sample to measure
+        sft_available, pref_available = available["sft"], available["preference"]
         extra = sizes.top_up(sft_available, pref_available)
         if extra is None:
             return translated, distilled

@@ -41,15 +41,18 @@ def cost_by_model(ledger_dir: Path) -> list[dict[str, Any]]:
 
 
 def task_runs_by_id(task_run_ids: list[str]) -> dict[str, Any]:
-    """The task runs as Prefect recorded them (name, run_count), read in one request."""
+    """The task runs as Prefect recorded them (name, run_count), read in requests of 200 (the API's limit)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterId
 
     ids = [UUID(i) for i in task_run_ids if i]
     if not ids:
         return {}
-    with get_client(sync_client=True) as client:
-        found = client.read_task_runs(task_run_filter=TaskRunFilter(id=TaskRunFilterId(any_=ids)), limit=len(ids))
+    found = []
+    with get_client(sync_client=True) as client:  # the API answers at most 200 per request
+        for start in range(0, len(ids), 200):
+            chunk = ids[start : start + 200]
+            found += client.read_task_runs(task_run_filter=TaskRunFilter(id=TaskRunFilterId(any_=chunk)), limit=len(chunk))
     return {str(run.id): run for run in found}
 
 

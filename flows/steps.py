@@ -16,6 +16,7 @@ from magnet_core.llm.types import BudgetExceededError
 from tasks.options import bind
 from tasks.refs import ArtifactRef
 from tasks.shards import split_into_shards
+from tasks.synthesis_tasks import SINGLE_TURN_KINDS, single_turn_shards, split_single_turn
 from tasks.workspace import Workspace
 
 
@@ -85,7 +86,28 @@ def run_shards(stage: str, task: Task, runner: Any, workspace: Workspace, shard_
     return progress
 
 
-def shard_parameters(source: ArtifactRef, shard_size: int, **fixed: Any) -> tuple[list[dict[str, Any]], list[str]]:
+def bounded_shard_size(items: int, shard_size: int, max_shards: int) -> int:
+    """`shard_size`, grown so that `items` make at most `max_shards` tasks.
+
+    Prefect's history of a flow run keeps about 2,000 task runs and each task costs tens of ms of
+    orchestration, so a stage of 30,000 items gets bigger shards rather than thousands of tasks. Shard
+    boundaries never change what an item becomes, only how items are grouped."""
+    return max(shard_size, -(-items // max(1, max_shards)))
+
+
+def shard_parameters(source: ArtifactRef, shard_size: int, max_shards: int | None = None,
+                     **fixed: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    if max_shards is not None:
+        shard_size = bounded_shard_size(source.count, shard_size, max_shards)
     shards = split_into_shards(source, shard_size)
     labels = [f"shard {shard.index} (items {shard.start}-{shard.stop - 1})" for shard in shards]
     return [{"shard": shard, **fixed} for shard in shards], labels
+
+
+def single_turn_pieces(config: Any, configs: list[Any] | None = None) -> list[Any]:
+    """Single-turn shards of `config` (a PipelineConfig): about 4 x shard_size samples each (a single-turn
+    sample costs a fraction of a multi-turn one), at most `max_shards_per_stage` of them.
+    `configs` are one-kind configs (default: one per kind of `config.single_turn`)."""
+    configs = single_turn_shards(config.single_turn) if configs is None else configs
+    total = sum(getattr(c, kind) for c in configs for kind in SINGLE_TURN_KINDS)
+    return split_single_turn(configs, bounded_shard_size(total, 4 * config.shard_size, config.max_shards_per_stage))

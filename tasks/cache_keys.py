@@ -29,6 +29,7 @@ STAGE_PACKAGES: dict[str, tuple[str, ...]] = {
     "distill": ("magnet_core.distill", "magnet_core.roles", "magnet_core.verify", "magnet_core.execution"),
     "single_turn": ("magnet_core.distill", "magnet_core.roles", "magnet_core.execution"),
     "assemble": ("magnet_core.dataset",),
+    "available": ("magnet_core.dataset",),
     "train_sft": ("magnet_core.train",),
     "train_mdpo": ("magnet_core.train",),
     "evaluate": ("magnet_core.evaluate", "magnet_core.execution"),

@@ -1,11 +1,13 @@
 """One LLM client per shard, a budget shared by the run, and a ledger part per shard.
 
 The client's admission state is bound to an event loop and stages run `asyncio.run` per shard, so each
-shard task gets its own `LLMClient` (same on-disk response cache). The spending cap is per run, not per
-shard, so every client of the run in this process shares one `Budget`. Each client's call records are
-appended to a journal as calls finish and written as one Parquet part at the end of the shard under the
-run's ledger directory: the factory's own ledger, complete even when Prefect's history is trimmed or a
-process is killed.
+shard task gets its own `LLMClient` (same on-disk response cache). The spending cap and each model's
+concurrency limit are per run, not per shard nor per process: every client of the run, in any worker
+process, adds its spend to and takes its call slots from one shared store (`llm.shared_store`: files
+under the run directory by default, Redis for workers on several machines), keyed by the flow run, so
+a resumed run counts afresh as a new process always did. Each client's call records are appended to a
+journal as calls finish and written as one Parquet part at the end of the shard under the run's ledger
+directory: the factory's own ledger, complete even when Prefect's history is trimmed or a process is killed.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from magnet_core.llm.budget import Budget
 from magnet_core.llm.ledger import Ledger
+from magnet_core.llm.shared_state import SharedStore, store_for
 from tasks.workspace import Workspace
 
-_BUDGETS: dict[tuple[str, float | None], Budget] = {}
+_BUDGETS: dict[tuple[str, float | None, str | None], Budget] = {}
 _LOCK = threading.Lock()
 
 
@@ -31,6 +34,9 @@ class LLMSettings(BaseModel):
 
     cache_dir: str | None = Field(None, description="LLM response cache (default: <workspace>/llm-cache)")
     max_cost_usd: float | None = Field(None, ge=0, description="Spending cap for the run; reaching it fails the run cleanly")
+    shared_store: str | None = Field(
+        None, description="Where worker processes share the run's spend and call slots: empty = files under the "
+                          "run directory (one machine); redis://host:6379/0 for Dask workers on several machines")
     retry_transient_rejects: bool = Field(
         True, description="Retry a shard whose items were rejected for transient LLM failures instead of caching the rejects")
 
@@ -47,6 +53,22 @@ class ShardUsage(BaseModel):
     cost_usd: float = 0.0
     retries: int = 0
     ledger_part: str | None = None
+
+
+def _execution_id(workspace: Workspace) -> str:
+    """The flow run this shard belongs to (the same in every worker process), else the run id."""
+    try:
+        from prefect.runtime import flow_run
+
+        return str(flow_run.id or workspace.run_id)
+    except Exception:  # noqa: BLE001 - outside a flow: the run id names the run
+        return workspace.run_id
+
+
+def run_store(llm: LLMSettings, workspace: Workspace) -> SharedStore:
+    execution = _execution_id(workspace)
+    return store_for(llm.shared_store, workspace.run_dir / "llm-shared" / execution,
+                     prefix=f"magnet:{workspace.run_id}:{execution}")
 
 
 def attempt_tags() -> dict[str, str | int]:
@@ -67,9 +89,10 @@ def tag_ledger_part(path: Path, tags: dict[str, str | int]) -> None:
     pq.write_table(table, path)
 
 
-def shared_budget(run_id: str, max_cost_usd: float | None) -> Budget:
+def shared_budget(run_id: str, max_cost_usd: float | None, store: SharedStore | None = None) -> Budget:
+    key = (run_id, max_cost_usd, repr(store.__reduce__()) if store is not None else None)
     with _LOCK:
-        return _BUDGETS.setdefault((run_id, max_cost_usd), Budget(max_cost_usd))
+        return _BUDGETS.setdefault(key, Budget(max_cost_usd, store))
 
 
 class ShardClient:
@@ -89,7 +112,9 @@ def shard_client(llm: LLMSettings, workspace: Workspace, stage: str, key: str, n
 
     cache_dir = Path(llm.cache_dir) if llm.cache_dir else Path(workspace.root) / "llm-cache"
     client = LLMClient(cache_dir=cache_dir)
-    client.budget = shared_budget(workspace.run_id, llm.max_cost_usd)
+    store = run_store(llm, workspace)
+    client.budget = shared_budget(workspace.run_id, llm.max_cost_usd, store)
+    client.shared = store
     # one journal (then one part) per attempt: a retried shard keeps the records (and costs) of its failed try,
     # and a killed one leaves its journal, so every call that finished is on record
     client.ledger = Ledger(journal=workspace.ledger_dir / f"{key}-{uuid.uuid4().hex[:8]}.jsonl")

@@ -152,3 +152,26 @@ def single_turn_shards(config: SingleTurnConfig) -> list[SingleTurnConfig]:
     """One config per kind (the others set to 0): a sample depends only on its kind, index and seed."""
     return [config.model_copy(update={other: (getattr(config, kind) if other == kind else 0) for other in SINGLE_TURN_KINDS})
             for kind in SINGLE_TURN_KINDS if getattr(config, kind) > 0]
+
+
+def split_single_turn(configs: list[SingleTurnConfig], size: int) -> list[SingleTurnConfig]:
+    """Each one-kind config cut into index ranges of at most `size` samples, so single-turn work spreads
+    over workers like any other stage. Same samples as the uncut config: a sample depends only on its kind,
+    index and seed, and pairs still come from the first `pairs[kind]` indices of the original range."""
+    if size < 1:
+        raise ValueError("size must be >= 1")
+    pieces: list[SingleTurnConfig] = []
+    for config in configs:
+        kinds = [kind for kind in SINGLE_TURN_KINDS if getattr(config, kind) > 0]
+        if len(kinds) != 1:
+            pieces.append(config)  # several kinds share the index range: kept whole
+            continue
+        kind, count = kinds[0], getattr(config, kinds[0])
+        pairs = config.pairs.get(kind, 0)
+        for offset in range(0, count, size):
+            width = min(size, count - offset)
+            update = {kind: width, "start": config.start + offset}
+            if config.pairs:
+                update["pairs"] = {**config.pairs, kind: max(0, min(width, pairs - offset))}
+            pieces.append(config.model_copy(update=update))
+    return pieces

@@ -68,6 +68,11 @@ def run(
     api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the teacher's API key."),
 ) -> None:
     """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
+    from flows.local_api import describe, start_early, wait_or_explain
+
+    where = os.environ.get("PREFECT_API_URL")
+    api = start_early()  # reused, or booting while the pipeline imports (a cached re-run was mostly these waits)
+    where = where or describe(api) or "embedded Prefect (temporary local server, no server to start)"
     from pydantic import ValidationError
 
     try:
@@ -76,11 +81,11 @@ def run(
         typer.echo(f"invalid pipeline config:\n{error}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(banner(config))
-    where = os.environ.get("PREFECT_API_URL") or "embedded Prefect (temporary local server, no server to start)"
     typer.echo(f"orchestration: {where}")
 
     from flows.pipeline import pipeline_flow
 
+    wait_or_explain(api, float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")))
     started = time.perf_counter()
     state = pipeline_flow(config=config, return_state=True)
     elapsed = time.perf_counter() - started

@@ -17,7 +17,8 @@ import secrets
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from itertools import islice
+from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -69,28 +70,30 @@ def table_schema(table: str) -> pa.Schema:
     return pa.schema([pa.field(name, dtype) for name, dtype, _ in columns], metadata=metadata)
 
 
-def write_table(directory: Path, table: str, rows: list[dict[str, Any]], *, row_group_size: int, rows_per_file: int) -> list[str]:
-    """Shards of at most `rows_per_file` rows; an empty table is still one file with the schema."""
+def write_table(directory: Path, table: str, rows: Iterable[dict[str, Any]], *, count: int, row_group_size: int,
+                rows_per_file: int) -> list[str]:
+    """Shards of at most `rows_per_file` rows; an empty table is still one file with the schema.
+
+    `rows` is consumed one row group at a time (`count` of them in all, which names the files), so
+    writing a table of any size holds one row group of rows in memory, not the table."""
     schema = table_schema(table)
     target = directory / table
     target.mkdir(parents=True, exist_ok=True)
-    shards = [rows[i : i + rows_per_file] for i in range(0, len(rows), rows_per_file)] or [[]]
-    names = []
-    for number, shard in enumerate(shards):
-        name = f"{table}/train-{number:05d}-of-{len(shards):05d}.parquet"
-        if not shard:
-            # No row group at all: `datasets` refuses a zero-row row group ("BatchSize must be > 0").
-            pq.ParquetWriter(directory / name, schema, compression="zstd").close()
-            names.append(name)
-            continue
-        columns = {field.name: pa.array([row[field.name] for row in shard], type=field.type) for field in schema}
-        pq.write_table(
-            pa.table(columns, schema=schema),
-            directory / name,
-            compression="zstd",
-            row_group_size=row_group_size,
-        )
-        names.append(name)
+    files = max(1, -(-count // rows_per_file))
+    names = [f"{table}/train-{number:05d}-of-{files:05d}.parquet" for number in range(files)]
+    iterator = iter(rows)
+    written = 0
+    for number, name in enumerate(names):
+        in_file = min(rows_per_file, count - number * rows_per_file)
+        # No row group when empty: `datasets` refuses a zero-row row group ("BatchSize must be > 0").
+        with pq.ParquetWriter(directory / name, schema, compression="zstd") as writer:
+            for start in range(0, max(in_file, 0), row_group_size):
+                group = list(islice(iterator, min(row_group_size, in_file - start)))
+                columns = {field.name: pa.array([row[field.name] for row in group], type=field.type) for field in schema}
+                writer.write_table(pa.table(columns, schema=schema), row_group_size=row_group_size)
+                written += len(group)
+    if written != count or next(iterator, None) is not None:
+        raise ValueError(f"{table}: expected {count} rows, got {'more' if written == count else written}")
     return names
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from magnet_core.dataset.stats import calls_per_turn, node_operation_counts, turns_per_sample
 from magnet_core.domain import Trajectory
 
@@ -18,8 +16,15 @@ PLOTS = {
 }
 
 
+def _figure():
+    """A bare Figure; matplotlib is imported here, not at module import (it is ~1 s of every CLI start)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(5, 3.2), dpi=100)
+
+
 def _histogram(values: list[int], title: str, xlabel: str, path: Path) -> None:
-    figure = Figure(figsize=(5, 3.2), dpi=100)
+    figure = _figure()
     axes = figure.subplots()
     if values:
         edges = [x - 0.5 for x in range(min(values), max(values) + 2)]
@@ -34,7 +39,7 @@ def _histogram(values: list[int], title: str, xlabel: str, path: Path) -> None:
 
 
 def _bars(counts: Counter, title: str, path: Path) -> None:
-    figure = Figure(figsize=(5, 3.2), dpi=100)
+    figure = _figure()
     axes = figure.subplots()
     names = sorted(counts)
     if names:

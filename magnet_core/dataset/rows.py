@@ -120,6 +120,7 @@ def reject_row(reject: Reject) -> dict[str, Any]:
 def _payload_json(payload: dict[str, Any]) -> str:
     """An upstream reject may carry what could not be stored (that is often why it was rejected):
     keep its text form rather than fail the whole version or lose the record."""
+    payload = {key: value.model_dump(mode="json") if isinstance(value, BaseModel) else value for key, value in payload.items()}
     try:
         return dumps(scrub_secrets(payload))
     except (TypeError, ValueError) as error:
@@ -127,9 +128,12 @@ def _payload_json(payload: dict[str, Any]) -> str:
 
 
 def sample_payload(sample: Trajectory | PreferencePair) -> dict[str, Any]:
-    """The whole sample, so a removed row can be inspected or restored from the rejects table."""
+    """The whole sample, so a removed row can be inspected or restored from the rejects table.
+
+    It holds the (frozen) sample itself, dumped only when its row is written (`reject_row`) or hashed:
+    thousands of surplus samples must not each keep a second, expanded copy in memory."""
     kind = "trajectory" if isinstance(sample, Trajectory) else "preference_pair"
-    return {"kind": kind, "sample": sample.model_dump(mode="json")}
+    return {"kind": kind, "sample": sample}
 
 
 def _decoded(value: Any) -> Any:

@@ -154,11 +154,13 @@ def assemble_dataset(
     step = on_write_step or (lambda name: None)
     with atomic_version_dir(Path(config.root), version_id) as tmp:
         write_options = {"row_group_size": config.row_group_size, "rows_per_file": config.rows_per_file}
-        files = {"sft": write_table(tmp, "sft", [sft_row(t) for t in kept_t], **write_options)}
+        files = {"sft": write_table(tmp, "sft", map(sft_row, kept_t), count=len(kept_t), **write_options)}
         step("sft")
-        files["preference"] = write_table(tmp, "preference", [preference_row(p) for p in kept_p], **write_options)
+        files["preference"] = write_table(tmp, "preference", map(preference_row, kept_p), count=len(kept_p),
+                                          **write_options)
         step("preference")
-        files["rejects"] = write_table(tmp, "rejects", [reject_row(r) for r in all_rejects], **write_options)
+        files["rejects"] = write_table(tmp, "rejects", map(reject_row, all_rejects), count=len(all_rejects),
+                                       **write_options)
         step("rejects")
         plots = write_plots(tmp, kept_t) if config.plots else {}
         step("plots")

@@ -122,8 +122,8 @@ async def _guarded_sample(pool: FunctionPool, kind: str, index: int, config: Sin
 
 def _choose(pool: FunctionPool, kind: str, rng: random.Random):
     """(target function, offered functions)."""
-    classes = pool.classes()
-    names = sorted(classes)
+    classes = pool.by_class  # built once per pool
+    names = pool.class_names
     tool_class = rng.choice(names)
     specs = classes[tool_class]
     target = rng.choice([s for s in specs if s.required_params] if kind == "parallel" else specs)
@@ -131,7 +131,7 @@ def _choose(pool: FunctionPool, kind: str, rng: random.Random):
         others = [s for s in specs if s.name != target.name]
         return target, [target, *rng.sample(others, min(len(others), rng.randint(2, 4)))]
     if kind == "irrelevance":
-        foreign = [s for name in names if name != tool_class for s in classes[name]] or [s for s in specs if s is not target]
+        foreign = pool.specs_outside(tool_class) or [s for s in specs if s is not target]
         return target, rng.sample(foreign, min(len(foreign), rng.randint(2, 4)))
     return target, [target]
 

@@ -19,6 +19,7 @@ class NodeOperationKind(str, Enum):
     INSERT_LONG_DEPENDENCY = "insert_long_dependency"
     SPLIT_MISS_FUNC = "split_miss_func"
     SPLIT_MISS_PARAM = "split_miss_param"
+    INSERT_PREMISE = "insert_premise"  # a function that sets up a required premise, added before the turn needing it
 
 
 class NodeOperation(BaseModel):

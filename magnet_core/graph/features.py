@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from magnet_core.domain.functions import FunctionSpec
-from magnet_core.graph.premise_rules import PREMISE_LEXICON
+from magnet_core.graph.premise_rules import achieving_arguments, rule_matches
 from magnet_core.graph.tokens import (
     DROPPABLE,
     ELEMENT_SYNONYMS,
@@ -195,6 +195,27 @@ def _input_params(spec: FunctionSpec) -> tuple[InputParam, ...]:
     return tuple(params)
 
 
+def spec_lexicon(spec: FunctionSpec, tokens: tuple[str, ...] | None = None, description: str | None = None) -> tuple[frozenset[int], frozenset[int]]:
+    """(premise-lexicon rules the function can set up, rules it needs), matched on its "name + description"."""
+    tokens = name_tokens(spec.name) if tokens is None else tokens
+    description = _tool_description(spec) if description is None else description
+    return rule_matches(f"{' '.join(tokens)} {description}".lower())
+
+
+def premise_values(specs: list[FunctionSpec]) -> dict[str, dict[str, Any]]:
+    """For calls in this order: function -> argument values by which it sets up a required premise of a
+    later call (lock *all* doors, press the brake *fully*), for the offline value drafter to try first."""
+    lexicons = [spec_lexicon(spec) for spec in specs]
+    found: dict[str, dict[str, Any]] = {}
+    for position, (spec, (sets_up, _)) in enumerate(zip(specs, lexicons)):
+        for later, (_, needs) in zip(specs[position + 1:], lexicons[position + 1:]):
+            if (later.tool_class or later.category) == (spec.tool_class or spec.category):
+                values = achieving_arguments(sets_up, needs)
+                if values:
+                    found.setdefault(spec.qualified_name, {}).update(values)
+    return found
+
+
 def spec_features(spec: FunctionSpec) -> SpecFeatures:
     description = _tool_description(spec)
     tokens = name_tokens(spec.name)
@@ -217,7 +238,7 @@ def spec_features(spec: FunctionSpec) -> SpecFeatures:
     )
     setter = _SETTER.search(description)
     created = _CREATOR.search(description)
-    phrase = f"{' '.join(tokens)} {description}".lower()
+    lexicon = spec_lexicon(spec, tokens, description)
     out_tokens = frozenset(t for o in outputs for t in (o.core | o.matchable | o.elements | (o.described - GENERIC)
                                                         | (PLACE_WORDS if o.place else set()) | ({o.head} if o.head else set())))
     in_tokens = frozenset(t for param in params for t in param.subject | (param.text if param.numeric else frozenset()))
@@ -236,8 +257,8 @@ def spec_features(spec: FunctionSpec) -> SpecFeatures:
         creates=bool(created),
         verb=verb,
         name_rest=frozenset(tokens[1:]) - VERBS,
-        lexicon_source=frozenset(i for i, rule in enumerate(PREMISE_LEXICON) if rule.source.search(phrase)),
-        lexicon_target=frozenset(i for i, rule in enumerate(PREMISE_LEXICON) if rule.target.search(phrase)),
+        lexicon_source=lexicon[0],
+        lexicon_target=lexicon[1],
         out_tokens=out_tokens,
         in_tokens=in_tokens,
         loose_outputs=any(o.textual or (o.numeric and o.key <= BARE_RESULTS) for o in outputs),

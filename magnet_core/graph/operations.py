@@ -107,6 +107,42 @@ def insert(
     return PlanDraft(turns=tuple(turns), operations=tuple(operations))
 
 
+def add_premises(draft: PlanDraft, prerequisites: Callable[[str], Sequence[str]], max_functions_per_turn: int = 3) -> PlanDraft:
+    """Before a turn, add a turn with the functions that set up a premise its calls cannot run without
+    (doors locked and brake pressed before the engine starts), when no earlier call did.
+
+    A walk may start at the target or reach it first: that plan's reference calls would then fail in
+    every backend that checks its premise. `prerequisites(name)` lists the functions that set up a
+    required premise of `name` (`premise_rules.required_premises`); theirs are added first, recursively.
+    """
+    turns: list[PlanTurn] = []
+    operations = list(draft.operations)
+    done: set[str] = set()
+
+    def missing(name: str, seen: set[str]) -> list[str]:
+        found: list[str] = []
+        for source in prerequisites(name):
+            if source not in done and source not in seen:
+                seen.add(source)
+                found += [*missing(source, seen), source]
+        return found
+
+    for turn in draft.turns:
+        needed: list[str] = []
+        for name in turn.functions:
+            needed += missing(name, set(needed))
+            done.add(name)
+        for start in range(0, len(needed), max_functions_per_turn):
+            chunk = tuple(needed[start:start + max_functions_per_turn])
+            operations = _shift(operations, len(turns))
+            operations.append(NodeOperation(kind=NodeOperationKind.INSERT_PREMISE, turn_index=len(turns), functions=chunk,
+                                            detail=f"{list(chunk)} set up what {list(turn.functions)} needs first"))
+            turns.append(PlanTurn(functions=chunk))
+        done.update(needed)
+        turns.append(turn)
+    return PlanDraft(turns=tuple(turns), operations=tuple(operations))
+
+
 def split(
     draft: PlanDraft,
     required_params: Callable[[str], Sequence[str]],

@@ -20,10 +20,11 @@ from magnet_core.domain.trajectory import Reject
 from magnet_core.graph.candidates import generate_candidates
 from magnet_core.graph.dependency_graph import DependencyGraph
 from magnet_core.graph.edges import DependencyEdge
-from magnet_core.graph.features import spec_features
+from magnet_core.graph.features import spec_features, spec_lexicon
 from magnet_core.graph.gc_pause import cyclic_gc_paused
 from magnet_core.graph.heuristic_judge import HeuristicJudge
-from magnet_core.graph.operations import PlanDraft, draft_from_path, insert, merge, split
+from magnet_core.graph.operations import PlanDraft, add_premises, draft_from_path, insert, merge, split
+from magnet_core.graph.premise_rules import required_premises
 from magnet_core.graph.walks import derived_rng, random_walk
 from magnet_core.pools.base import FunctionPool
 
@@ -58,6 +59,8 @@ class PlanStageConfig(BaseModel):
     insert_long_p: float = Field(default=0.2, ge=0.0, le=1.0)
     max_inserts: int = Field(default=2, ge=0)
     min_long_gap: int = Field(default=2, ge=1)
+    insert_premises: bool = Field(default=True, description="Add the calls that set up a required premise (premise_rules) "
+                                  "before the call needing it when the walk did not: doors locked and brake pressed before the engine starts")
     split_p: float = Field(default=1.0, ge=0.0, le=1.0, description="Chance that P also yields a split P'")
     miss_func_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
     max_plans: int | None = Field(default=None, ge=1, description="Paths turned into plans (each gives P and maybe P'): "
@@ -150,12 +153,16 @@ def _sample_plans(graph: DependencyGraph, pool: FunctionPool, config: PlanStageC
     adjacency = {node: sorted(graph.graph.successors(node)) for node in graph.graph.nodes}
     paths, counts = _select_paths(adjacency, config)
     required = lambda name: by_name[name].required_params  # noqa: E731
+    premises = required_premises((spec.qualified_name, spec.tool_class or spec.category, *spec_lexicon(spec))
+                                 for spec in pool.specs if spec.qualified_name in adjacency)
     plans: list[Plan] = []
     counts.update(paths=len(paths), p_plans=0, p_prime_plans=0, p_prime_skipped_single_turn=0, p_prime_not_drawn=0)
     for path in paths:
         rng = derived_rng(config.seed, "operations", path.nodes)
         draft = merge(draft_from_path(path), rng, config.merge_p, config.max_functions_per_turn)
         draft = insert(draft, adjacency.__getitem__, graph.nested_feeds, rng, config.insert_nested_p, config.insert_long_p, config.max_inserts, config.min_long_gap)
+        if config.insert_premises:
+            draft = add_premises(draft, lambda name: premises.get(name, ()), config.max_functions_per_turn)
         plans.append(_plan(path, draft, "P", config.seed))
         counts["p_plans"] += 1
         if rng.random() >= config.split_p:

@@ -6,14 +6,21 @@ latency spike for servers such as vLLM that queue instead of refusing), and cree
 window of successes. A `Retry-After` pauses every caller of that model, not only the one that saw it.
 A cut is applied once per window: 429s from calls admitted before the last cut do not cut again,
 otherwise one burst of rejections would collapse the limit to its floor.
+
+When the run's shards run in several processes, the model's `max_concurrency` must hold for the run,
+not per process: a limiter given a `SharedStore` also holds one of the model's run-wide call slots
+for each admitted call (taken after the local permit, given back with it). The adaptive limit stays
+per process; the shared slots are the hard ceiling over all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+
+from magnet_core.llm.shared_state import SharedStore, SlotLease, acquire_slot
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class Outcome(str, Enum):
 @dataclass(frozen=True)
 class Permit:
     epoch: int
+    lease: SlotLease | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,10 @@ class LimiterSnapshot:
 class AdaptiveLimiter:
     """Slots are handed directly to the oldest waiter on release, so admission is first-come first-served."""
 
-    def __init__(self, max_concurrency: int, config: AdmissionConfig | None = None):
+    def __init__(self, max_concurrency: int, config: AdmissionConfig | None = None, *,
+                 shared: SharedStore | None = None, name: str = ""):
         self.config = config or AdmissionConfig()
+        self.shared, self.name = shared, name
         self.max_concurrency = max_concurrency
         self.limit = float(max_concurrency)
         self.in_flight = 0
@@ -71,6 +81,18 @@ class AdaptiveLimiter:
         return LimiterSnapshot(self.limit, self.in_flight, len(self._waiters), self.decreases, self.increases)
 
     async def acquire(self) -> Permit:
+        permit = await self._acquire_local()
+        if self.shared is None:
+            return permit
+        try:
+            lease = await acquire_slot(self.shared, self.name, self.max_concurrency)
+        except BaseException:
+            self.in_flight -= 1  # cancelled while waiting for a run-wide slot: give the local one back
+            self._dispatch()
+            raise
+        return Permit(permit.epoch, lease)
+
+    async def _acquire_local(self) -> Permit:
         loop = asyncio.get_running_loop()
         if not self._waiters and not self._paused(loop) and self.in_flight < int(self.limit):
             self.in_flight += 1
@@ -96,6 +118,8 @@ class AdaptiveLimiter:
         self._schedule_wake(loop)
 
     def release(self, permit: Permit, outcome: Outcome, latency_s: float | None = None) -> None:
+        if permit.lease is not None and self.shared is not None:
+            self.shared.release(permit.lease)
         self.in_flight -= 1
         if outcome is Outcome.RATE_LIMITED:
             self._decrease(permit, self.config.decrease_factor)

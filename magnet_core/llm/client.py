@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from magnet_core.llm.admission import AdaptiveLimiter, AdmissionConfig, LimiterSnapshot, Outcome
 from magnet_core.llm.breaker import BreakerConfig, CircuitBreaker
 from magnet_core.llm.budget import Budget
+from magnet_core.llm.shared_state import SharedStore
 from magnet_core.llm.cache import ResponseCache, cache_key
 from magnet_core.llm.cost import CostCalculator
 from magnet_core.llm.ledger import CallRecord, Ledger, Totals
@@ -59,6 +60,7 @@ class LLMClient:
                  breaker: BreakerConfig | None = None, seed: int = 0):
         self.cache = ResponseCache(cache_dir) if cache_dir is not None else None
         self.budget = Budget(max_cost_usd)
+        self.shared: SharedStore | None = None  # run-wide call slots when shards run in several processes
         self.retry = retry or RetryPolicy()
         self.admission = admission or AdmissionConfig()
         self.breaker_config = breaker or BreakerConfig()
@@ -272,7 +274,8 @@ class LLMClient:
         loop = asyncio.get_running_loop()
         limiter = state.limiters.get(loop)
         if limiter is None:
-            limiter = state.limiters[loop] = AdaptiveLimiter(model.max_concurrency, self.admission)
+            limiter = state.limiters[loop] = AdaptiveLimiter(model.max_concurrency, self.admission,
+                                                                shared=self.shared, name=f"{model.model}@{model.api_base}")
         state.last_limiter = limiter
         return limiter
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from magnet_core.domain.functions import FunctionSpec
@@ -56,9 +57,51 @@ class FunctionPool:
         if duplicates:
             raise ValueError(f"pool {self.name}: duplicate qualified names {duplicates}")
 
-    @property
+    @cached_property
     def by_name(self) -> dict[str, FunctionSpec]:
+        """Built once per pool: a lookup per call must not cost a pass over thousands of specs."""
         return {spec.qualified_name: spec for spec in self.specs}
+
+    @cached_property
+    def plain_name_of(self) -> dict[str, str]:
+        """Qualified name -> the name a model writes in a call (shared: read it, never change it)."""
+        return {spec.qualified_name: spec.name for spec in self.specs}
+
+    @cached_property
+    def plain_names(self) -> frozenset[str]:
+        """Unqualified names (what a model writes in a call)."""
+        return frozenset(spec.name for spec in self.specs)
+
+    @cached_property
+    def by_class(self) -> dict[str, tuple[FunctionSpec, ...]]:
+        grouped: dict[str, list[FunctionSpec]] = {}
+        for spec in self.specs:
+            grouped.setdefault(spec.tool_class or "(none)", []).append(spec)
+        return {name: tuple(specs) for name, specs in grouped.items()}
+
+    @cached_property
+    def class_names(self) -> tuple[str, ...]:
+        """Tool class names, sorted ("(none)" for specs without a class)."""
+        return tuple(sorted(self.by_class))
+
+    def class_specs(self, tool_class: str | None) -> tuple[FunctionSpec, ...]:
+        """The specs of one tool class, in pool order (empty for None or an unknown class)."""
+        return self.by_class.get(tool_class, ()) if tool_class is not None else ()
+
+    @cached_property
+    def _class_order(self) -> tuple[tuple[FunctionSpec, ...], dict[str, tuple[int, int]]]:
+        ordered: list[FunctionSpec] = []
+        spans: dict[str, tuple[int, int]] = {}
+        for name in sorted(self.by_class):
+            spans[name] = (len(ordered), len(ordered) + len(self.by_class[name]))
+            ordered += self.by_class[name]
+        return tuple(ordered), spans
+
+    def specs_outside(self, tool_class: str) -> Sequence[FunctionSpec]:
+        """Every spec of the other classes, classes in name order: a view, not a copy of the pool."""
+        ordered, spans = self._class_order
+        start, stop = spans.get(tool_class, (len(ordered), len(ordered)))
+        return _Gap(ordered, start, stop)
 
     def spec(self, qualified_name: str) -> FunctionSpec:
         try:
@@ -67,10 +110,7 @@ class FunctionPool:
             raise KeyError(f"pool {self.name} has no function {qualified_name!r}") from None
 
     def classes(self) -> dict[str, list[FunctionSpec]]:
-        grouped: dict[str, list[FunctionSpec]] = {}
-        for spec in self.specs:
-            grouped.setdefault(spec.tool_class or "(none)", []).append(spec)
-        return grouped
+        return {name: list(specs) for name, specs in self.by_class.items()}
 
     def new_session(self, qualified_names: list[str] | None = None, initial_state: dict[str, Any] | None = None) -> BackendSession:
         """A fresh, isolated session offering `qualified_names` (default: every function)."""
@@ -83,9 +123,32 @@ class FunctionPool:
         return self.state_factory(sorted(tool_classes), seed) if self.state_factory else {}
 
     def fingerprint(self) -> str:
-        """Content hash of the specs: part of every downstream cache key."""
+        """Content hash of the specs: part of every downstream cache key. Computed once (specs are frozen)."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
         payload = json.dumps([spec.model_dump(mode="json") for spec in self.specs], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class _Gap(Sequence):
+    """`ordered` without the slice [start, stop): what `random.sample` needs (len and indexing), no copy."""
+
+    def __init__(self, ordered: tuple[FunctionSpec, ...], start: int, stop: int):
+        self._ordered, self._start, self._width = ordered, start, stop - start
+
+    def __len__(self) -> int:
+        return len(self._ordered) - self._width
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._ordered[index if index < self._start else index + self._width]
 
 
 @dataclass

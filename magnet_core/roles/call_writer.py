@@ -27,6 +27,7 @@ from magnet_core.roles.values import FROM_ARGUMENT, Candidate, ValueContext, can
 
 ROLE = "call_writer"
 MAX_PROBES = 120
+RESERVED_PROBES = 20  # probes kept for each later attempt (fewer optional parameters, then all of them)
 OPTIONAL_SHARE = 0.3
 
 
@@ -53,8 +54,11 @@ def write_call_offline(spec: FunctionSpec, session: BackendSession, context: Val
     every_optional = [name for name in optional if options[name]]
     attempts = [[*required, *chosen_optional], required, [*required, *every_optional]]
     unique_attempts = [names for position, names in enumerate(attempts) if names not in attempts[:position]]
-    for names in unique_attempts:
+    for position, names in enumerate(unique_attempts):
         fillable = [name for name in names if options[name]]
+        # later attempts keep a share of the probes: a first attempt whose optional mix cannot work
+        # (an insurance id where the backend needs the booking id) must not use them all up
+        limit = MAX_PROBES - RESERVED_PROBES * (len(unique_attempts) - 1 - position)
         for picks in _distinct_first(_combinations([options[name] for name in fillable], rng)):
             call = FunctionCall(name=spec.name, arguments={name: pick.value for name, pick in zip(fillable, picks)})
             sources = {name: pick.source for name, pick in zip(fillable, picks)}
@@ -68,7 +72,7 @@ def write_call_offline(spec: FunctionSpec, session: BackendSession, context: Val
             if result.ok:
                 return written
             first = first or written
-            if probes >= MAX_PROBES:
+            if probes >= limit:
                 break
         if probes >= MAX_PROBES:
             break

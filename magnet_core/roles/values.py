@@ -18,6 +18,7 @@ from magnet_core.domain.functions import FunctionSpec
 from magnet_core.roles.vocabulary import INTEGERS, NUMBERS, STRINGS, VOCABULARY
 
 # Rank of each source: lower is tried first.
+FROM_PREMISE = -1  # a value that sets up a premise a later call of the plan needs (from the docs, see premise_rules)
 FROM_OUTPUT = 0
 FROM_ARGUMENT = 1
 FROM_DESCRIPTION = 2
@@ -65,6 +66,7 @@ class ValueContext:
     outputs: list[tuple[str, Any]] = field(default_factory=list)  # (key, value) leaves of earlier outputs, oldest first
     arguments: list[tuple[str, Any]] = field(default_factory=list)  # (param, value) of earlier calls
     state: list[tuple[str, Any]] = field(default_factory=list)  # (key, value) leaves of the backend state
+    premises: dict[str, dict[str, Any]] = field(default_factory=dict)  # function -> {param: value setting up a later premise}
 
     def add_output(self, output: Any) -> None:
         self.outputs.extend(leaves(output))
@@ -135,6 +137,9 @@ def candidates(spec: FunctionSpec, param: str, context: ValueContext, rng: rando
         fitting.sort(key=lambda pair: -pair[0])  # stable: ties keep the seeded order
         ranked.extend(Candidate(value, rank, source) for _, value in fitting)
 
+    premise = context.premises.get(spec.qualified_name, {})
+    if param in premise:
+        add([(0, premise[param])], FROM_PREMISE, "description", False)
     close = [(k, v) for k, v in reversed(context.outputs) if _match(k, param, wanted) >= 0.5]
     add([(0, v) for _, v in close], FROM_OUTPUT, "output", False)
     add([(_match(k, param, wanted), v) for k, v in reversed(context.outputs) if 0 < _match(k, param, wanted) < 0.5],

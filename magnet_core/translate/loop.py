@@ -25,6 +25,7 @@ from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.announcer import announcement_text
 from magnet_core.roles.call_writer import WrittenCall, write_call_offline
 from magnet_core.roles.llm_role import ITEM_LLM_ERRORS, LLMClientLike, prompt_versions
+from magnet_core.graph.features import premise_values
 from magnet_core.roles.values import ValueContext
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.translate.models import TRANSLATE_ROLES, CallTally, TranslateConfig, TranslatedScenario
@@ -55,7 +56,7 @@ def offered_for(pool: FunctionPool, plan: Plan) -> tuple[list[str], list[str]]:
     if None in classes:
         session_names = sorted(set(needed))
     else:
-        session_names = sorted(spec.qualified_name for spec in pool.specs if spec.tool_class in classes)
+        session_names = sorted(spec.qualified_name for name in classes for spec in pool.class_specs(name))
     hidden = {turn.withheld_function for turn in plan.turns if turn.label is TurnLabel.MISS_FUNC}
     return [name for name in session_names if name not in hidden], session_names
 
@@ -78,7 +79,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
     scenario = Scenario(scenario_id=scenario_id, plan=plan, pool=pool.name, initial_state=initial_state, seed=config.seed)
     session = pool.new_session(session_names, initial_state)
     known = Knowledge(initial_state, known_values([initial_state, session.state()]))
-    context = ValueContext()
+    context = ValueContext(premises=premise_values([pool.spec(name) for turn in plan.turns for name in turn.functions]))
     turns: list[Turn] = []
     failures: list[str] = []
     cost = 0.0
@@ -110,7 +111,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
             turns.append(turn)
             known.learn(turn)
             history += _history_messages(turn)
-    reused = reused_withheld_values(tuple(turns), {spec.qualified_name: spec.name for spec in pool.specs})
+    reused = reused_withheld_values(tuple(turns), pool.plain_name_of)
     if reused:
         return Reject(stage=STAGE, item_id=scenario_id, reason="miss_param_value_given", detail="; ".join(reused),
                       payload={"plan_id": plan.plan_id})

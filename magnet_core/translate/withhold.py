@@ -51,8 +51,7 @@ def withhold_uncalled(plan: Plan, pool: FunctionPool, seed: int) -> Plan:
             continue
         tool_class = pool.spec(turn.withheld_function).tool_class
         hidden = {t.withheld_function for t in turns if t.label is TurnLabel.MISS_FUNC}
-        spare = sorted(s.qualified_name for s in pool.specs if s.tool_class == tool_class and tool_class is not None
-                       and s.qualified_name not in called | hidden)
+        spare = sorted(s.qualified_name for s in pool.class_specs(tool_class) if s.qualified_name not in called | hidden)
         if not spare:
             continue  # the translation loop's plan check rejects it with the reason
         replacement = rng.choice(spare)

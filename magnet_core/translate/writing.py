@@ -73,7 +73,7 @@ async def write_query(pool: FunctionPool, specs: list[FunctionSpec], drafts: lis
     if config.models.query_writer is None:
         return write_query_offline(list(zip(specs, drafts)), rng, omit), 0.0
     request = query_writer_request(specs, drafts, history, omit, initial_state)
-    names = {spec.name for spec in pool.specs}
+    names = pool.plain_names  # built once per pool
     required = stated_values(drafts, omit)
     try:
         return await complete_parsed(client, config.models.query_writer, request,

@@ -191,7 +191,8 @@ def test_sample_plans_emits_p_and_p_prime_deterministically(bfcl_graph, bfcl_poo
 
 
 def test_plan_options_are_honoured(bfcl_graph, bfcl_pool):
-    plans = sample_plans(bfcl_graph, bfcl_pool, PlanStageConfig(merge_p=0.0, insert_nested_p=0.0, insert_long_p=0.0, split_p=0.0, max_plans=10))
+    plans = sample_plans(bfcl_graph, bfcl_pool, PlanStageConfig(merge_p=0.0, insert_nested_p=0.0, insert_long_p=0.0, split_p=0.0, insert_premises=False,
+                                                                     max_plans=10))
     assert len(plans) == 10 and all(p.variant == "P" for p in plans)
     assert all(not p.operations and len(p.turns) == len(p.path.nodes) for p in plans)
 

@@ -22,18 +22,18 @@ def test_a_run_that_rejects_every_translated_item_is_failed_and_names_the_reason
                          models={"writer": teacher(fake_llm).model_dump()}, roles={"query_writer": "writer"})
     state = translate_flow(config=config, return_state=True)
     assert state.is_failed(), "echo answers are no queries: every translated item is rejected"
-    assert "stage translate kept 0 of" in state.message and "query_writer_unparseable" in state.message
+    assert "stage translate kept 0 of" in state.message and "query_writer_unusable" in state.message
 
     flow_run_id = state.state_details.flow_run_id
     logs = prefect_reads.logs_of(flow_run_id, "top reject reasons")
     errors = [m for level, m in logs if level >= 40]
-    assert any("kept 0 of" in m and "query_writer_unparseable" in m for m in errors), logs
+    assert any("kept 0 of" in m and "query_writer_unusable" in m for m in errors), logs
     warnings = [m for level, m in logs if level == 30]
-    assert any(m.startswith("translate: ") and "rejected (query_writer_unparseable" in m for m in warnings), logs
+    assert any(m.startswith("translate: ") and "rejected (query_writer_unusable" in m for m in warnings), logs
     assert any(m.startswith("stage translate:") for m in warnings), "the stage summary line"
 
     summary = prefect_reads.artifacts_of(flow_run_id)["run-summary"][0].data
-    assert "status: **Failed**" in summary and "query_writer_unparseable" in summary
+    assert "status: **Failed**" in summary and "query_writer_unusable" in summary
 
 
 def test_a_retried_task_costs_the_sum_of_its_attempts(prefect_harness, tmp_path, fake_llm, make_config, teacher,

@@ -18,11 +18,8 @@ from magnet_core.llm.fake_answers import LEAK_TEXT, AnswerRules
 from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
 from magnet_core.verify.leaks import leak_phrase
 
-PLANS = 6
-# VehicleControlAPI is left out: its plans fail on premise order (cruise control before the engine runs,
-# engine before the doors are locked), which is the graph's walk, identical offline; with it, the offline
-# translation itself keeps ~0.85 of the plans. Every other BFCL class is in the pool.
-CLASSES = "GorillaFileSystem,MathAPI,MessageAPI,TwitterAPI,TicketAPI,TradingBot,TravelAPI"
+PLANS = 14
+CLASSES = "GorillaFileSystem,MathAPI,MessageAPI,TwitterAPI,TicketAPI,TradingBot,TravelAPI,VehicleControlAPI"
 PRICE_IN, PRICE_OUT = 1.0, 2.0  # USD per 1M tokens, as `teacher_model` prices the fake model
 
 

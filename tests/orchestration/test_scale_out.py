@@ -1,0 +1,98 @@
+"""Scale-out machinery: pools of thousands cost per item, shards read their own bytes, single-turn work is
+sharded without changing a sample, thread-unsafe runners are refused, and Dask workers report to the
+flow's Prefect API instead of starting a server each."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from flows.runners import RunnerSettings
+from flows.steps import bounded_shard_size
+from magnet_core.distill.single_turn import SingleTurnConfig, generate_single_turn
+from tasks.refs import write_jsonl
+from tasks.shards import read_shard, split_into_shards
+from tasks.synthesis_tasks import single_turn_shards, split_single_turn
+
+
+class Item(BaseModel):
+    name: str
+    value: int
+
+
+@pytest.mark.parametrize("settings", [{"kind": "thread", "max_workers": 2},
+                                      {"kind": "dask", "max_workers": 2, "dask_processes": False},
+                                      {"kind": "dask", "dask_threads_per_worker": 2}])
+def test_thread_unsafe_runner_settings_are_refused(settings):
+    with pytest.raises(ValidationError, match="refused|less than or equal"):
+        RunnerSettings(**settings)
+    assert RunnerSettings(kind="dask", max_workers=2).dask_processes  # processes: accepted
+
+
+def test_pool_indexes_are_built_once_and_match_a_scan(bfcl_pool):
+    assert bfcl_pool.by_name is bfcl_pool.by_name and bfcl_pool.fingerprint() == bfcl_pool.fingerprint()
+    for tool_class in bfcl_pool.class_names:
+        assert list(bfcl_pool.class_specs(tool_class)) == [s for s in bfcl_pool.specs if s.tool_class == tool_class]
+        outside = bfcl_pool.specs_outside(tool_class)
+        scan = [s for name in sorted({t.tool_class for t in bfcl_pool.specs}) if name != tool_class
+                for s in bfcl_pool.specs if s.tool_class == name]
+        assert list(outside) == scan and len(outside) == len(scan) and outside[-1] is scan[-1]
+
+
+def test_a_shard_reads_only_its_own_bytes(tmp_path):
+    ref = write_jsonl(tmp_path / "items.jsonl", [{"name": f"n{i}", "value": i} for i in range(9)])
+    shards = split_into_shards(ref, 3)
+    path = tmp_path / "items.jsonl"
+    # change an item of shard 0 without changing its length: shard 1 still reads (it never looks there) ...
+    path.write_bytes(path.read_bytes().replace(b'"n1"', b'"x1"'))
+    assert [item.value for item in read_shard(shards[1], Item)] == [3, 4, 5]
+    # ... while shard 0 sees that its items changed since the split
+    with pytest.raises(ValueError, match="changed since it was split"):
+        read_shard(shards[0], Item)
+
+
+def test_task_counts_are_bounded_by_growing_shards():
+    assert bounded_shard_size(40, 8, 256) == 8
+    assert bounded_shard_size(30_000, 8, 256) == 118 and -(-30_000 // 118) <= 256
+
+
+def test_single_turn_pieces_make_exactly_the_samples_of_the_whole(bfcl_pool):
+    whole = SingleTurnConfig(single=5, parallel=0, multiple=3, irrelevance=4, start=2,
+                             pairs={"single": 3, "irrelevance": 2})
+    pieces = split_single_turn(single_turn_shards(whole), 2)
+    assert len(pieces) == 3 + 2 + 2 and all(sum(getattr(p, k) for k in ("single", "multiple", "irrelevance")) <= 2 for p in pieces)
+
+    def dump(result):
+        return sorted(json.dumps(x.model_dump(mode="json"), sort_keys=True) for x in (*result.trajectories, *result.pairs, *result.rejects))
+
+    one = generate_single_turn(bfcl_pool, whole)
+    parts = [generate_single_turn(bfcl_pool, piece) for piece in pieces]
+    assert dump(one) == sorted(line for part in parts for line in dump(part))
+    assert len(one.pairs) == sum(len(p.pairs) for p in parts) > 0
+
+
+def test_dask_workers_report_to_the_flows_api_and_start_no_server(prefect_harness):
+    from prefect import flow, task
+
+    from flows.runners import build_task_runner
+
+    @task
+    def where() -> dict:
+        from prefect.server.api.server import SubprocessASGIServer
+        from prefect.settings import PREFECT_API_URL
+
+        return {"pid": os.getpid(), "api": PREFECT_API_URL.value(),
+                "servers": sum(bool(s.running) for s in SubprocessASGIServer._instances.values())}
+
+    @flow
+    def probe() -> list[dict]:
+        with build_task_runner(RunnerSettings(kind="dask", max_workers=2)) as runner:
+            return [future.result() for future in [runner.submit(where, {}) for _ in range(4)]]
+
+    reports = probe()
+    assert all(r["pid"] != os.getpid() for r in reports), "tasks ran in worker processes"
+    assert {r["api"] for r in reports} == {prefect_harness}, "workers report to the flow's API"
+    assert all(r["servers"] == 0 for r in reports), "no worker started a temporary server"
