@@ -31,26 +31,13 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import magnet_core  # noqa: E402,F401  - offline-safe environment before Prefect starts
-from teacher_throughput import bare_loop, free_port  # noqa: E402
+from teacher_throughput import bare_loop, free_port, start_server  # noqa: E402
 
 MODEL = "openai/fake-teacher"
 
 
 def start_roles_server(port: int, latency_ms: float):
-    import subprocess
-
-    command = [sys.executable, "-m", "magnet_core.cli.main", "fake-llm", "--port", str(port), "--mode", "roles",
-               "--latency-ms", str(latency_ms), "--record-requests"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        if "listening on" in line:
-            return process
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise RuntimeError("fake server did not start")
+    return start_server(port, latency_ms, "--mode", "roles", "--record-requests", start_timeout_s=120)
 
 
 def server_get(port: int, path: str, post: bool = False) -> dict:

@@ -33,11 +33,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, latency_ms: float) -> subprocess.Popen:
+def start_server(port: int, latency_ms: float, *extra: str, start_timeout_s: float = 60) -> subprocess.Popen:
+    """`magnet fake-llm` as its own process; `extra` are further CLI options (e.g. `--mode roles`)."""
     command = [sys.executable, "-m", "magnet_core.cli.main", "fake-llm", "--port", str(port),
-               "--latency-ms", str(latency_ms)]
+               "--latency-ms", str(latency_ms), *extra]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + start_timeout_s
     while time.monotonic() < deadline:
         line = process.stdout.readline()  # type: ignore[union-attr]
         if "listening on" in line:
