@@ -122,32 +122,30 @@ def _nested_plan() -> Plan:
                 turns=(PlanTurn(functions=("MathAPI.add", "MathAPI.multiply")),))
 
 
-def test_the_call_writer_writes_the_nested_call_from_the_live_output(bfcl_pool):
-    """The second call is only answered once the first call's output (42) is in the request."""
+def _translate_add_then_multiply(bfcl_pool, query: str, multiply_b: int):
+    """A scripted call writer: add(2, 40), and multiply(42, b) once the add's output (42) is in the request."""
     add = ({"id": "a", "type": "function", "function": {"name": "add", "arguments": '{"a": 2, "b": 40}'}},)
-    multiply = ({"id": "m", "type": "function", "function": {"name": "multiply", "arguments": '{"a": 42, "b": 3}'}},)
+    multiply = ({"id": "m", "type": "function",
+                 "function": {"name": "multiply", "arguments": json.dumps({"a": 42, "b": multiply_b})}},)
     rules = AnswerRules(mode="script", script=(
-        ScriptRule(pattern="You play the user", content='{"query": "Add 2 and 40, then multiply the sum by 3."}', target="prompt"),
+        ScriptRule(pattern="You play the user", content=json.dumps({"query": query}), target="prompt"),
         ScriptRule(pattern='You turn a user.*"result": 42', tool_calls=multiply, target="prompt"),
         ScriptRule(pattern="You turn a user", tool_calls=add, target="prompt"),
     ))
     with FakeServerThread(FakeServerConfig(answers=rules)) as server:
-        result = translate_plans(bfcl_pool, [_nested_plan()], _both_writers(_model(server)), client=_client())
+        return translate_plans(bfcl_pool, [_nested_plan()], _both_writers(_model(server)), client=_client())
+
+
+def test_the_call_writer_writes_the_nested_call_from_the_live_output(bfcl_pool):
+    """The second call is only answered once the first call's output (42) is in the request."""
+    result = _translate_add_then_multiply(bfcl_pool, "Add 2 and 40, then multiply the sum by 3.", 3)
     assert not result.rejects, result.rejects
     turn = result.translated[0].turns[0]
     assert [r.output for r in turn.results] == [{"result": 42}, {"result": 126}]
 
 
 def test_a_guessed_value_is_rejected_as_ungrounded(bfcl_pool):
-    add = ({"id": "a", "type": "function", "function": {"name": "add", "arguments": '{"a": 2, "b": 40}'}},)
-    multiply = ({"id": "m", "type": "function", "function": {"name": "multiply", "arguments": '{"a": 42, "b": 977}'}},)
-    rules = AnswerRules(mode="script", script=(
-        ScriptRule(pattern="You play the user", content='{"query": "Add 2 and 40, then multiply the sum."}', target="prompt"),
-        ScriptRule(pattern='You turn a user.*"result": 42', tool_calls=multiply, target="prompt"),
-        ScriptRule(pattern="You turn a user", tool_calls=add, target="prompt"),
-    ))
-    with FakeServerThread(FakeServerConfig(answers=rules)) as server:
-        result = translate_plans(bfcl_pool, [_nested_plan()], _both_writers(_model(server)), client=_client())
+    result = _translate_add_then_multiply(bfcl_pool, "Add 2 and 40, then multiply the sum.", 977)
     assert result.rejects[0].reason == "ungrounded_value" and "multiply.b=977" in result.rejects[0].detail
     known = known_values([{"user": {"id": "USR9"}}])
     call = FunctionCall(name="f", arguments={"user_id": "USR9", "n": 7, "flag": True})
