@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
+from magnet_core.distill.single_turn import ROLES as SINGLE_TURN_ROLES
 from magnet_core.distill.single_turn import SingleTurnConfig
 from magnet_core.distill.stage import DISTILL_ROLES, DistillConfig
 from magnet_core.graph.stage import GraphStageConfig
@@ -76,7 +77,8 @@ def called_roles(config: "PipelineConfig") -> dict[str, list[str]]:
     for role in (*DISTILL_ROLES, "student"):
         calls.setdefault(role, []).append("distill")
     if any(getattr(config.single_turn, kind) for kind in SINGLE_TURN_KINDS):
-        calls.setdefault("teacher", []).append("single_turn")  # its queries and values are always offline
+        for role in SINGLE_TURN_ROLES:  # query, call values and answer: each on its role's model
+            calls.setdefault(role, []).append("single_turn")
     return calls
 
 
@@ -115,5 +117,5 @@ def resolve_models(config: "PipelineConfig") -> ResolvedModels:
         graph=config.graph.model_copy(update={"judge": "llm" if "dependency_judge" in by_role else "heuristic"}),
         translate=config.translate.model_copy(update={"models": slots(TRANSLATE_ROLES)}),
         distill=config.distill.model_copy(update={"models": slots(DISTILL_ROLES), "student": by_role.get("student")}),
-        single_turn=config.single_turn.model_copy(update={"models": slots(("teacher",))}),
+        single_turn=config.single_turn.model_copy(update={"models": slots(SINGLE_TURN_ROLES)}),
     )

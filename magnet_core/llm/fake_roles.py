@@ -7,7 +7,9 @@ stand-in for a model, never part of the factory:
 
 - query writer: states the calls' values in a templated request and *remembers* query -> calls, the way
   a model would understand its own words; the call writer then reads the calls back from that memory,
-  one per step (counting the calls already made after the query);
+  one per step (counting the calls already made after the query); the same two roles write the
+  single-turn samples (one call, several argument sets of one function, or an irrelevance request for a
+  function that is not offered);
 - teacher / negative sampler: follow the `<reference_calls>` guidance (all at once when asked to);
 - student: answers from the same memory with a deterministic share of mistakes (skips a call, refuses);
 - error judge: compares the listed correct and actual calls; simulator: fills the response schema;
@@ -40,15 +42,22 @@ _JSON_LINE = re.compile(r"^(?:Functions \(JSON\)|Function \(JSON\)|Response sche
 
 
 class RoleMemory:
-    """query text -> the calls the query writer was asked to describe (shared by all requests)."""
+    """query text -> the calls the query writer was asked to describe (shared by all requests), and every
+    query text it wrote (what a test compares stored user messages with)."""
 
     def __init__(self) -> None:
         self._queries: dict[str, list[dict[str, Any]]] = {}
+        self._written: set[str] = set()
         self._lock = threading.Lock()
 
     def remember(self, query: str, context: str, calls: list[dict[str, Any]]) -> None:
         with self._lock:
             self._queries[_key(query, context)] = calls
+            self._written.add(query)
+
+    def written_queries(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._written)
 
     def recall(self, query: str, context: str) -> list[dict[str, Any]] | None:
         with self._lock:

@@ -203,12 +203,13 @@ class FakeLLMServer:
         if fault == "malformed":
             return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [{"mess',
                                 content_type="application/json")
+        role = None
         if config.answers.mode == "roles":
             role, answer = role_answer(body, messages, self.memory)
             self.stats.by_role[role] += 1
         else:
             answer = answer_for(messages, config.answers)
-        kind, answer = bad_answer(body, answer, config.answers)
+        kind, answer = bad_answer(body, answer, config.answers, role)
         if kind is not None:
             self.stats.by_bad_answer[kind] += 1
         if fault == "unknown_function":
@@ -273,6 +274,11 @@ class FakeServerThread:
     @property
     def stats(self) -> ServerStats:
         return self.server.stats
+
+    @property
+    def memory(self) -> RoleMemory:
+        """The `roles` mode's memory: the queries its query writer wrote."""
+        return self.server.memory
 
     def start(self) -> "FakeServerThread":
         self._thread.start()

@@ -19,7 +19,7 @@ DEFAULT_ALIAS = "teacher"
 ROLES: tuple[str, ...] = (
     "category_labeller",  # pool: category and tool class of functions the pool leaves unlabelled
     "dependency_judge",  # graph: judges candidates (its value feeds are what Insert's nested-call check reads)
-    "query_writer", "call_writer", "simulator",  # translate
+    "query_writer", "call_writer", "simulator",  # translate (both writers also write single-turn samples)
     "teacher", "negative_sampler", "error_judge",  # distill (teacher also answers single-turn samples)
     "student",  # distill: sampled without hints; judged wrong calls become mined negatives
 )

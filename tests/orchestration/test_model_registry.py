@@ -21,6 +21,9 @@ def test_one_teacher_alias_fills_every_role_of_every_configured_stage():
     for role in ("teacher", "negative_sampler", "error_judge"):
         assert resolved.distill.models.for_role(role).model == "hosted_vllm/qwen"
     assert resolved.distill.student.model == resolved.single_turn.models.teacher.model == "hosted_vllm/qwen"
+    for role in ("query_writer", "call_writer"):  # single-turn queries and call values are the model's too
+        assert resolved.single_turn.models.for_role(role).model == "hosted_vllm/qwen"
+    assert not resolved.single_turn.offline
     assert resolved.judge.model == resolved.labeller.model == "hosted_vllm/qwen"
     assert resolved.graph.judge == "llm" and config.graph.judge == "auto"
     assert not config.offline and len(resolved.distinct()) == 1
@@ -77,7 +80,8 @@ def test_the_graph_judge_follows_the_registry(raw, judge):
     ({"translate": {"models": {"query_writer": TEACHER}}}, "translate.models: models are named once"),
     ({"translate": {"models": {"teacher": TEACHER}}}, "translate.models.teacher: the translate stage never calls"),
     ({"distill": {"models": {"category_labeller": TEACHER}}}, "distill.models.category_labeller: the distill stage never"),
-    ({"single_turn": {"models": {"query_writer": TEACHER}}}, "single_turn.models.query_writer: the single_turn stage never"),
+    ({"single_turn": {"models": {"simulator": TEACHER}}}, "single_turn.models.simulator: the single_turn stage never"),
+    ({"single_turn": {"models": {"query_writer": TEACHER}}}, "single_turn.models: models are named once"),
     ({"single_turn": {"models": {"teacher": TEACHER}}}, "single_turn.models: models are named once"),
     ({"distill": {"student": TEACHER}}, "distill.student: models are named once"),
     ({"models": {"teacher": {"model": "x", "api_key": "sk-1"}}}, "api_key"),
