@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from magnet_core.domain.functions import FunctionSpec
 from magnet_core.domain.plans import TurnLabel
 from magnet_core.domain.trajectory import CallResult, ChatMessage, PreferencePair, Reject, ToolCall, Trajectory
 from magnet_core.llm.types import LLMError
@@ -38,7 +40,7 @@ from magnet_core.roles.teacher import TeacherOutputError, miss_func_text, model_
 from magnet_core.distill.metadata import shuffled_tools
 from magnet_core.distill.replay import SYSTEM_PROMPT
 from magnet_core.distill.single_pairs import build_single_pair
-from magnet_core.distill.single_writing import STAGE, draft_calls, write_sample_text
+from magnet_core.distill.single_writing import STAGE, SampleText, draft_calls, write_sample_text
 from magnet_core.distill.stage import DistillResult
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.translate.writing import TranslationFailed
@@ -157,34 +159,15 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
         drafts, executed = drafted
         try:
             text = await write_sample_text(pool, kind, target, drafts, tools, involved, initial_state, rng, config, client)
+            prompt = (ChatMessage(role="system", content=SYSTEM_PROMPT), ChatMessage(role="user", content=text.query))
+            messages, results, cost = await _answer(kind, target, text, executed, prompt, tools, executor, rng, config,
+                                                    client)
         except TranslationFailed as error:
             return [Reject(stage=STAGE, item_id=sample_id, reason=error.reason, detail=error.detail)]
+        except TeacherOutputError as error:
+            return [Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))]
         except ITEM_LLM_ERRORS as error:
             return [Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
-        calls = text.calls
-        user = ChatMessage(role="user", content=text.query)
-        messages: list[ChatMessage] = []
-        results: list[CallResult] = []
-        cost = text.cost_usd
-        if kind == "irrelevance" and teacher is None:
-            messages.append(ChatMessage(role="assistant", content=miss_func_text(target, rng)))
-        elif teacher is None:
-            tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=call) for i, call in enumerate(calls))
-            results = executed if not text.calls_by_model else [strict_outcome(executor.execute(c)) for c in calls]
-            messages.append(ChatMessage(role="assistant", tool_calls=tool_calls))
-            messages += [ChatMessage(role="tool", tool_call_id=c.id, content=r.output_text()) for c, r in zip(tool_calls, results)]
-            messages.append(ChatMessage(role="assistant", content=summary_text(results, rng)))
-        else:
-            try:
-                hint = [] if kind == "irrelevance" else calls  # irrelevance: the model refuses
-                outcome = await model_turn("teacher", hint, [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
-                                           tools, executor, 0, client, teacher,
-                                           max_reasks=config.max_reasks, parallel=kind == "parallel", stage=STAGE)
-            except TeacherOutputError as error:
-                return [Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))]
-            except ITEM_LLM_ERRORS as error:
-                return [Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
-            messages, results, cost = outcome.messages, outcome.results, cost + outcome.cost_usd
     # which model (or the offline role) wrote each text of the row: query, call values, answer
     models = {"query_writer": role_model_name(config.models.query_writer),
               "call_writer": role_model_name(config.models.call_writer) if text.calls_by_model else OFFLINE,
@@ -195,10 +178,9 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
                 "offline": all(m == "offline" for m in models.values()), "simulated": executor.session.simulated,
                 "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions(ROLES),
                 "target_function": target.qualified_name}
-    trajectory = Trajectory(trajectory_id=sample_id, messages=(ChatMessage(role="system", content=SYSTEM_PROMPT), user, *messages),
-                            tools=tuple(tools), metadata=metadata)
+    trajectory = Trajectory(trajectory_id=sample_id, messages=(*prompt, *messages), tools=tuple(tools), metadata=metadata)
     label = TurnLabel.MISS_FUNC if kind == "irrelevance" else TurnLabel.NORMAL
-    reference = [[]] if kind == "irrelevance" else [list(calls)]
+    reference = [[]] if kind == "irrelevance" else [list(text.calls)]
     problems = verify_trajectory(trajectory, results, [label], reference, one_call_per_step=False)
     if problems:
         return [Reject(stage="verify", item_id=sample_id, reason=problems[0].code,
@@ -209,3 +191,26 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
     offered_names = [spec.qualified_name for spec in offered]
     return [trajectory, build_single_pair(pool, kind, trajectory, reference[0], target.qualified_name, offered_names,
                                           involved, initial_state, f"{config.seed}:{kind}:{index}")]
+
+
+async def _answer(kind: str, target: FunctionSpec, text: SampleText, executed: list[CallResult],
+                  prompt: tuple[ChatMessage, ...], tools: list[dict[str, Any]], executor: CallExecutor,
+                  rng: random.Random, config: SingleTurnConfig, client) -> tuple[list[ChatMessage], list[CallResult], float]:
+    """(assistant and tool messages, executed results, cost of the sample's model calls so far and now).
+    Offline, the reference calls are the answer (`executed`: the drafts already run, else run here) or,
+    for irrelevance, a templated refusal; a teacher model answers with the calls as its hidden hint (none
+    for irrelevance: it refuses on its own), parallel calls in one message."""
+    teacher = config.models.teacher
+    if teacher is not None:
+        hint = [] if kind == "irrelevance" else text.calls
+        outcome = await model_turn("teacher", hint, list(prompt), tools, executor, 0, client, teacher,
+                                   max_reasks=config.max_reasks, parallel=kind == "parallel", stage=STAGE)
+        return outcome.messages, outcome.results, text.cost_usd + outcome.cost_usd
+    if kind == "irrelevance":
+        return [ChatMessage(role="assistant", content=miss_func_text(target, rng))], [], text.cost_usd
+    tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=call) for i, call in enumerate(text.calls))
+    results = [strict_outcome(executor.execute(c)) for c in text.calls] if text.calls_by_model else executed
+    messages = [ChatMessage(role="assistant", tool_calls=tool_calls),
+                *[ChatMessage(role="tool", tool_call_id=c.id, content=r.output_text()) for c, r in zip(tool_calls, results)],
+                ChatMessage(role="assistant", content=summary_text(results, rng))]
+    return messages, results, text.cost_usd
