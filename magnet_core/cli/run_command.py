@@ -66,8 +66,12 @@ def run(
                                 "(the `teacher` alias), e.g. openai/gpt-4o-mini or hosted_vllm/Qwen2.5-7B-Instruct."),
     api_base: str = typer.Option(None, "--api-base", help="Base URL of the teacher's OpenAI-compatible server."),
     api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the teacher's API key."),
+    debug: bool = typer.Option(False, "--debug", help="Keep Prefect's tracebacks for setup failures (bad key, "
+                               "unknown model, unreachable server), which otherwise end the run in one line."),
 ) -> None:
     """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
+    if debug:
+        os.environ["MAGNET_DEBUG"] = "1"  # read by flows/setup_failures.py (magnet_core never imports flows)
     from flows.local_api import describe, start_early, wait_or_explain
 
     where = os.environ.get("PREFECT_API_URL")
