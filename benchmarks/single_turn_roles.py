@@ -19,6 +19,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import magnet_core  # noqa: E402,F401  - offline-safe environment first
 
+CAUGHT_WITHOUT_JUDGE = ("invalid_json", "unknown_function", "empty", "leak", "ungrounded")  # paraphrased leaks: leak judge
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -29,7 +31,7 @@ def main() -> None:
 
     from magnet_core.distill.single_turn import KINDS, SingleTurnConfig, generate_single_turn
     from magnet_core.llm.client import LLMClient
-    from magnet_core.llm.fake_answers import BAD_KINDS, AnswerRules
+    from magnet_core.llm.fake_answers import AnswerRules
     from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
     from magnet_core.llm.types import ModelConfig
     from magnet_core.pools import load_pool
@@ -47,7 +49,7 @@ def main() -> None:
     start = time.perf_counter()
     show("offline", generate_single_turn(pool, SingleTurnConfig(seed=args.seed, **counts)), time.perf_counter() - start)
     for rate in (float(r) for r in args.bad_rates.split(",")):
-        rules = AnswerRules(mode="roles", bad_rate=rate, bad_kinds=BAD_KINDS)
+        rules = AnswerRules(mode="roles", bad_rate=rate, bad_kinds=CAUGHT_WITHOUT_JUDGE)
         with FakeServerThread(FakeServerConfig(answers=rules)) as server:
             model = ModelConfig(model="openai/fake-teacher", api_base=server.url, timeout_s=30.0, max_retries=1)
             config = SingleTurnConfig(seed=args.seed, models=RoleModels(query_writer=model, call_writer=model, teacher=model),

@@ -23,8 +23,8 @@ def fake_llm(
     mode: str = typer.Option("echo", help="Answer mode: echo | hint | roles (plays every role) | script (needs --script-file)."),
     bad_rate: float = typer.Option(0.0, help="Share of answers replaced by a bad one (invalid JSON, made-up function, empty)."),
     bad_kinds: str = typer.Option("invalid_json,unknown_function,empty", help="Comma list of bad answers to draw from: "
-                                  "invalid_json, unknown_function, empty, leak, ungrounded (roles mode: a writer uses "
-                                  "a value the request never gave)."),
+                                  "invalid_json, unknown_function, empty, leak, paraphrased_leak, ungrounded "
+                                  "(roles mode: a writer uses a value the request never gave)."),
     script_file: Path = typer.Option(None, help="JSON list of rules {pattern, target, content, tool_calls} for script mode."),
     latency_ms: float = typer.Option(0.0, help="Delay added to every chat request."),
     fault: list[str] = typer.Option([], help="Injected fault with a rate, e.g. rate_limit=0.1 (repeatable)."),

@@ -41,7 +41,8 @@ from magnet_core.distill.metadata import shuffled_tools
 from magnet_core.distill.replay import SYSTEM_PROMPT
 from magnet_core.distill.single_pairs import build_single_pair
 from magnet_core.distill.single_writing import STAGE, SampleText, draft_calls, write_sample_text
-from magnet_core.distill.stage import DistillResult
+from magnet_core.distill.judged_leaks import judged_leak
+from magnet_core.distill.stage import LEAK_JUDGE, DistillResult
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.translate.writing import TranslationFailed
 from magnet_core.verify.checks import verify_trajectory
@@ -69,7 +70,7 @@ class SingleTurnConfig(BaseModel):
     @field_validator("models")
     @classmethod
     def _called_roles_only(cls, models: RoleModels) -> RoleModels:
-        return only_roles(models, ROLES, STAGE)
+        return only_roles(models, (*ROLES, LEAK_JUDGE), STAGE)  # the opt-in leak judge reads the teacher's text
 
     @model_validator(mode="after")
     def _check_pairs(self) -> "SingleTurnConfig":
@@ -168,15 +169,16 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
             return [Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))]
         except ITEM_LLM_ERRORS as error:
             return [Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
-    # which model (or the offline role) wrote each text of the row: query, call values, answer
+    # which model (or the offline role) wrote each text of the row: query, call values, answer (and who judged it)
+    judged = (LEAK_JUDGE,) if config.models.leak_judge is not None and teacher is not None else ()
     models = {"query_writer": role_model_name(config.models.query_writer),
               "call_writer": role_model_name(config.models.call_writer) if text.calls_by_model else OFFLINE,
-              "teacher": role_model_name(teacher)}
+              "teacher": role_model_name(teacher), **config.models.names(judged)}
     metadata = {"category": kind, "plan_id": None, "plan_variant": None, "node_operations": [],
                 "turn_labels": ["irrelevance" if kind == "irrelevance" else "normal"], "source_pool": pool.name,
                 "pool_fingerprint": pool.fingerprint(), "initial_state": initial_state, "models": models,
                 "offline": all(m == "offline" for m in models.values()), "simulated": executor.session.simulated,
-                "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions(ROLES),
+                "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions((*ROLES, *judged)),
                 "target_function": target.qualified_name}
     trajectory = Trajectory(trajectory_id=sample_id, messages=(*prompt, *messages), tools=tuple(tools), metadata=metadata)
     label = TurnLabel.MISS_FUNC if kind == "irrelevance" else TurnLabel.NORMAL
@@ -186,6 +188,14 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
         return [Reject(stage="verify", item_id=sample_id, reason=problems[0].code,
                        detail="; ".join(f"{p.code}: {p.detail}" for p in problems)[:2000],
                        payload={"messages": trajectory.to_openai_messages()})]
+    if config.models.teacher is not None:  # template text has no guidance to leak: only a model's text is judged
+        refused, judge_cost = await judged_leak(trajectory.messages, sample_id, "verify", config.models.leak_judge, client,
+                                                config.max_reasks, {"messages": trajectory.to_openai_messages()})
+        if refused is not None:
+            return [refused]
+        if judge_cost:
+            metadata = {**metadata, "cost_usd": round(cost + judge_cost, 6)}
+            trajectory = trajectory.model_copy(update={"metadata": metadata})
     if not want_pair:
         return [trajectory]
     offered_names = [spec.qualified_name for spec in offered]

@@ -56,8 +56,9 @@ class ScriptRule:
         return Answer(content=self.content, tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 
 
-BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak", "ungrounded")
+BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak", "paraphrased_leak", "ungrounded")
 LEAK_TEXT = " (As my private notes suggested.)"
+PARAPHRASED_LEAK_TEXT = " (I stuck to the steps I was handed before we started.)"  # past the pattern model
 GUESSED_TEXT, GUESSED_NUMBER = "guessed-value", 977_131
 WRITER_ROLES = ("query_writer", "call_writer")  # the roles whose answers `ungrounded` spoils
 _STATED_VALUE = re.compile(r'(with [\w ]+? )("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:e-?\d+)?|\[[^\]]*\]|\{[^}]*\})')
@@ -67,9 +68,10 @@ _STATED_VALUE = re.compile(r'(with [\w ]+? )("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?
 class AnswerRules:
     """`bad_rate`: the share of answers replaced by a bad one of `bad_kinds` (drawn from a hash of the
     request, so the same request always gets the same answer and a re-ask, being a different request,
-    gets a fresh draw). `leak` appends a reference to private notes to a closing text; `ungrounded`
-    (roles mode) makes a writer use a value the request never gave: the query writer's query loses the
-    values it states, the call writer's call gets a guessed value."""
+    gets a fresh draw). `leak` appends a reference to private notes to a closing text; `paraphrased_leak`
+    one in words the pattern model does not list (what the leak judge is for); `ungrounded` (roles mode)
+    makes a writer use a value the request never gave: the query writer's query loses the values it
+    states, the call writer's call gets a guessed value."""
 
     mode: AnswerMode = "echo"
     script: tuple[ScriptRule, ...] = field(default_factory=tuple)
@@ -106,7 +108,7 @@ def bad_answer(body: dict[str, Any], answer: Answer, rules: AnswerRules, role: s
         spoiled = ungrounded_answer(answer) if role in WRITER_ROLES else None
         return ("ungrounded", spoiled) if spoiled is not None else (None, answer)
     if answer.content and not answer.tool_calls and not answer.content.lstrip().startswith("{"):
-        return kind, Answer(content=answer.content + LEAK_TEXT)
+        return kind, Answer(content=answer.content + (LEAK_TEXT if kind == "leak" else PARAPHRASED_LEAK_TEXT))
     return None, answer
 
 

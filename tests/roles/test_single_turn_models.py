@@ -10,7 +10,7 @@ import pytest
 
 from magnet_core.distill.single_turn import SingleTurnConfig, generate_single_turn
 from magnet_core.llm.client import LLMClient
-from magnet_core.llm.fake_answers import BAD_KINDS, GUESSED_NUMBER, LEAK_TEXT, AnswerRules, ScriptRule
+from magnet_core.llm.fake_answers import GUESSED_NUMBER, LEAK_TEXT, AnswerRules, ScriptRule
 from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
 from magnet_core.llm.retry import RetryPolicy
 from magnet_core.llm.types import ModelConfig
@@ -20,6 +20,8 @@ from magnet_core.verify.grounding import ungrounded_values
 
 MODEL = "openai/fake-teacher"
 PER_KIND = 5
+# every kind of bad answer the factory must catch without a leak judge (paraphrased leaks are its job)
+BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak", "ungrounded")
 
 
 def _model(server) -> ModelConfig:
@@ -46,7 +48,7 @@ def offline(bfcl_pool):
 
 @pytest.mark.parametrize("bad_rate", [0.0, 0.10], ids=["well-behaved", "10%-bad-answers"])
 def test_every_single_turn_role_on_the_model(bfcl_pool, offline, bad_rate):
-    rules = AnswerRules(mode="roles", bad_rate=bad_rate, bad_kinds=BAD_KINDS)  # ungrounded writers included
+    rules = AnswerRules(mode="roles", bad_rate=bad_rate, bad_kinds=BAD_KINDS)
     with FakeServerThread(FakeServerConfig(answers=rules)) as server:
         result = generate_single_turn(bfcl_pool, _config(_all_roles(_model(server))), client=_client())
         stats, written = server.stats.as_dict(), server.memory.written_queries()
