@@ -54,4 +54,6 @@ def test_the_leak_judge_rejects_paraphrased_leaks_and_its_calls_are_on_the_ledge
     assert stored and not any(PARAPHRASED_LEAK_TEXT.strip() in text for text in stored)
 
     ledger = pd.concat([pd.read_parquet(p) for p in sorted(tmp_path.glob("work/runs/*/ledger/*.parquet"))])
-    assert (ledger["role"] == "leak_judge").sum() == stats["by_role"]["leak_judge"]
+    judge_calls = ledger[ledger["role"] == "leak_judge"]
+    # paid calls are the server's; a repeated request (two samples alike) is on the ledger as a cache hit
+    assert (~judge_calls["cached"]).sum() == stats["by_role"]["leak_judge"] and len(judge_calls) >= stats["by_role"]["leak_judge"]
