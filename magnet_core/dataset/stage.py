@@ -34,7 +34,6 @@ from magnet_core.domain import PreferencePair, Reject, Trajectory
 
 __all__ = ["ACCOUNTING_KEYS", "SampleBatch", "assemble_batches", "assemble_dataset", "without_accounting"]
 
-STAGE = "assemble"
 FORMAT_VERSION = 1
 WriteHook = Callable[[str], None]
 
@@ -140,16 +139,14 @@ def _write(spill: Spill, intake: Intake, config: AssembleConfig, version_id: str
     sft, preference = _selections(intake, config)
     new_rejects = [r for name in STEPS for r in (*sft.rejects[name], *preference.rejects[name])]
     all_rejects = sorted([*intake.rejects, *new_rejects], key=lambda r: r.sort_key)
-    kept_t, kept_p = sft.kept, preference.kept
-    kept_rows = [*kept_t, *kept_p]
-    dedup_rejects = [*sft.rejects["dedup"], *preference.rejects["dedup"]]
     figures = Figures()  # gathered while the tables are written: one read of each kept sample
     with atomic_version_dir(Path(config.root), version_id) as tmp, BfclExport(tmp) if config.export_bfcl else nullcontext() as bfcl:
         write_options = {"row_group_size": config.row_group_size, "rows_per_file": config.rows_per_file}
         sft_observers = (figures.add, bfcl.add) if bfcl is not None else (figures.add,)
-        files = {"sft": write_table(tmp, "sft", _rows(spill, kept_t, *sft_observers), count=len(kept_t), **write_options)}
+        files = {"sft": write_table(tmp, "sft", _rows(spill, sft.kept, *sft_observers), count=len(sft.kept), **write_options)}
         step("sft")
-        files["preference"] = write_table(tmp, "preference", _rows(spill, kept_p, figures.add), count=len(kept_p), **write_options)
+        files["preference"] = write_table(tmp, "preference", _rows(spill, preference.kept, figures.add), count=len(preference.kept),
+                                          **write_options)
         step("preference")
         files["rejects"] = write_table(tmp, "rejects", _reject_rows(spill, all_rejects), count=len(all_rejects), **write_options)
         step("rejects")
@@ -158,31 +155,38 @@ def _write(spill: Spill, intake: Intake, config: AssembleConfig, version_id: str
         if bfcl is not None:
             files["bfcl"] = bfcl.close()
             step("bfcl")
-        manifest = {
-            "format": FORMAT_VERSION,
-            "version_id": version_id,
-            "config": config.hashed_part(),
-            "offline": not kept_rows or any(record.offline for record in kept_rows),
-            "counts": {"sft": len(kept_t), "preference": len(kept_p), "rejects": len(all_rejects)},
-            "inputs": {kind: len(hashes) for kind, hashes in intake.hashes.items()},
-            "mixture": [row.model_dump() for row in sft.mixture],
-            "preference_mixture": [row.model_dump() for row in preference.mixture],
-            "rejects_by_reason": _by_reason(all_rejects),
-            "dedup": {"removed": len(dedup_rejects), "by_reason": _by_reason(dedup_rejects)},
-            "decontamination": {
-                "enabled": config.decontamination.enabled,
-                "ngram_size": config.decontamination.ngram_size,
-                "removed": len(sft.rejects["decontaminate"]) + len(preference.rejects["decontaminate"]),
-                "bfcl_index": index_info,
-            },
-            "stats": figures.stats(),
-            "miss_func_rendering": {"mode": config.miss_func_rendering, "description": RENDERING_DESCRIPTIONS[config.miss_func_rendering],
-                                    "samples": sum(1 for record in kept_rows if record.miss_func_rendered)},
-            "files": files,
-            "plots": plots,
-        }
+        manifest = _manifest(version_id, config, intake, (sft, preference), all_rejects, figures, index_info)
+        manifest.update(files=files, plots=plots)
         (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
         step("card")
         write_json(tmp / MANIFEST, manifest)
         step("manifest")
     return version_from_manifest(Path(config.root) / version_id, manifest, reused=False)
+
+
+def _manifest(version_id: str, config: AssembleConfig, intake: Intake, selections: tuple[Selection, Selection],
+              all_rejects: list[RejectRecord], figures: Figures, index_info: dict[str, Any]) -> dict[str, Any]:
+    sft, preference = selections
+    kept_rows = [*sft.kept, *preference.kept]
+    dedup_rejects = [*sft.rejects["dedup"], *preference.rejects["dedup"]]
+    return {
+        "format": FORMAT_VERSION,
+        "version_id": version_id,
+        "config": config.hashed_part(),
+        "offline": not kept_rows or any(record.offline for record in kept_rows),
+        "counts": {"sft": len(sft.kept), "preference": len(preference.kept), "rejects": len(all_rejects)},
+        "inputs": {kind: len(hashes) for kind, hashes in intake.hashes.items()},
+        "mixture": [row.model_dump() for row in sft.mixture],
+        "preference_mixture": [row.model_dump() for row in preference.mixture],
+        "rejects_by_reason": _by_reason(all_rejects),
+        "dedup": {"removed": len(dedup_rejects), "by_reason": _by_reason(dedup_rejects)},
+        "decontamination": {
+            "enabled": config.decontamination.enabled,
+            "ngram_size": config.decontamination.ngram_size,
+            "removed": len(sft.rejects["decontaminate"]) + len(preference.rejects["decontaminate"]),
+            "bfcl_index": index_info,
+        },
+        "stats": figures.stats(),
+        "miss_func_rendering": {"mode": config.miss_func_rendering, "description": RENDERING_DESCRIPTIONS[config.miss_func_rendering],
+                                "samples": sum(1 for record in kept_rows if record.miss_func_rendered)},
+    }
