@@ -36,6 +36,7 @@ from magnet_core.roles.values import ValueContext
 from magnet_core.distill.metadata import shuffled_tools
 from magnet_core.distill.replay import SYSTEM_PROMPT
 from magnet_core.distill.single_pairs import build_single_pair
+from magnet_core.distill.judged_leaks import judged_leak
 from magnet_core.distill.stage import DistillResult
 from magnet_core.translate.initial_state import initial_state_for
 from magnet_core.verify.checks import verify_trajectory
@@ -64,7 +65,8 @@ class SingleTurnConfig(BaseModel):
     @field_validator("models")
     @classmethod
     def _called_roles_only(cls, models: RoleModels) -> RoleModels:
-        return only_roles(models, ("teacher",), "single_turn")  # its queries and values are always offline
+        # its queries and values are always offline; the opt-in leak judge reads the teacher's text
+        return only_roles(models, ("teacher", "leak_judge"), "single_turn")
 
     @model_validator(mode="after")
     def _check_pairs(self) -> "SingleTurnConfig":
@@ -183,12 +185,14 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
             except ITEM_LLM_ERRORS as error:
                 return [Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
             messages, results, cost = outcome.messages, outcome.results, outcome.cost_usd
-    models = {"query_writer": OFFLINE, "call_writer": OFFLINE, "teacher": role_model_name(config.models.teacher)}
+    judged = ("leak_judge",) if config.models.leak_judge is not None and config.models.teacher is not None else ()
+    models = {"query_writer": OFFLINE, "call_writer": OFFLINE, "teacher": role_model_name(config.models.teacher),
+              **{role: role_model_name(config.models.for_role(role)) for role in judged}}
     metadata = {"category": kind, "plan_id": None, "plan_variant": None, "node_operations": [],
                 "turn_labels": ["irrelevance" if kind == "irrelevance" else "normal"], "source_pool": pool.name,
                 "pool_fingerprint": pool.fingerprint(), "initial_state": initial_state, "models": models,
                 "offline": all(m == "offline" for m in models.values()), "simulated": executor.session.simulated,
-                "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions(ROLES),
+                "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions((*ROLES, *judged)),
                 "target_function": target.qualified_name}
     trajectory = Trajectory(trajectory_id=sample_id, messages=(ChatMessage(role="system", content=SYSTEM_PROMPT), user, *messages),
                             tools=tuple(tools), metadata=metadata)
@@ -199,6 +203,14 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
         return [Reject(stage="verify", item_id=sample_id, reason=problems[0].code,
                        detail="; ".join(f"{p.code}: {p.detail}" for p in problems)[:2000],
                        payload={"messages": trajectory.to_openai_messages()})]
+    if config.models.teacher is not None:  # template text has no guidance to leak: only a model's text is judged
+        refused, judge_cost = await judged_leak(trajectory.messages, sample_id, "verify", config.models.leak_judge, client,
+                                                config.max_reasks, {"messages": trajectory.to_openai_messages()})
+        if refused is not None:
+            return [refused]
+        if judge_cost:
+            metadata = {**metadata, "cost_usd": round(cost + judge_cost, 6)}
+            trajectory = trajectory.model_copy(update={"metadata": metadata})
     if not want_pair:
         return [trajectory]
     offered_names = [spec.qualified_name for spec in offered]

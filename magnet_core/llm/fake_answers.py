@@ -56,15 +56,17 @@ class ScriptRule:
         return Answer(content=self.content, tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 
 
-BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak")
+BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak", "paraphrased_leak")
 LEAK_TEXT = " (As my private notes suggested.)"
+PARAPHRASED_LEAK_TEXT = " (I stuck to the steps I was handed before we started.)"  # past the pattern model
 
 
 @dataclass(frozen=True)
 class AnswerRules:
     """`bad_rate`: the share of answers replaced by a bad one of `bad_kinds` (drawn from a hash of the
     request, so the same request always gets the same answer and a re-ask, being a different request,
-    gets a fresh draw). `leak` appends a reference to private notes to a closing text."""
+    gets a fresh draw). `leak` appends a reference to private notes to a closing text; `paraphrased_leak`
+    one in words the pattern model does not list (what the leak judge is for)."""
 
     mode: AnswerMode = "echo"
     script: tuple[ScriptRule, ...] = field(default_factory=tuple)
@@ -97,7 +99,7 @@ def bad_answer(body: dict[str, Any], answer: Answer, rules: AnswerRules) -> tupl
     if kind == "empty":
         return kind, Answer(content="")
     if answer.content and not answer.tool_calls and not answer.content.lstrip().startswith("{"):
-        return kind, Answer(content=answer.content + LEAK_TEXT)
+        return kind, Answer(content=answer.content + (LEAK_TEXT if kind == "leak" else PARAPHRASED_LEAK_TEXT))
     return None, answer
 
 

@@ -11,6 +11,7 @@ stand-in for a model, never part of the factory:
 - teacher / negative sampler: follow the `<reference_calls>` guidance (all at once when asked to);
 - student: answers from the same memory with a deterministic share of mistakes (skips a call, refuses);
 - error judge: compares the listed correct and actual calls; simulator: fills the response schema;
+- leak judge: flags the first assistant text with a word of having been given guidance (`LEAK_CUES`);
   category labeller and dependency judge: keyword and field-name rules.
 Reference call text is untrusted: parsed only with `parse_calls`.
 """
@@ -34,7 +35,12 @@ from magnet_core.llm.fake_answers import (
 )
 from magnet_core.prompts import load_prompt
 from magnet_core.roles.llm_role import REASK_PREFIX
-PROMPT_ROLES = ("query_writer", "call_writer", "error_judge", "simulator", "category_labeller", "dependency_judge")
+PROMPT_ROLES = ("query_writer", "call_writer", "error_judge", "simulator", "category_labeller", "dependency_judge",
+                "leak_judge")
+# What the stand-in leak judge reads as "I was given guidance": wider than the pattern model on purpose,
+# so a paraphrase that model misses (`PARAPHRASED_LEAK_TEXT`) is caught here, as a model would catch it.
+LEAK_CUES = re.compile(r"\b(?:notes|hints?|guidance|instructions|briefed|(?:was|been) (?:handed|told|given)|"
+                       r"ahead of time|beforehand|before we started|cheat sheet|script)\b", re.IGNORECASE)
 _CALLS = re.compile(r"<calls>(.*?)</calls>", re.DOTALL)
 _JSON_LINE = re.compile(r"^(?:Functions \(JSON\)|Function \(JSON\)|Response schema): (.*)$", re.MULTILINE)
 
@@ -99,7 +105,7 @@ def role_answer(body: dict[str, Any], messages: list[dict[str, Any]], memory: Ro
         return role, _teacher(messages, offered)
     handler = {"query_writer": _query_writer, "call_writer": _call_writer, "student": _student,
                "error_judge": _error_judge, "simulator": _simulator, "category_labeller": _labeller,
-               "dependency_judge": _dependency_judge}.get(role)
+               "dependency_judge": _dependency_judge, "leak_judge": _leak_judge}.get(role)
     if handler is None:
         return role, Answer(content="I am not sure what is being asked.")
     return role, handler(messages, offered, memory)
@@ -208,6 +214,16 @@ def _calls_on_line(text: str, label: str) -> list[tuple[str, str]]:
         return [(c.name, json.dumps(c.arguments, sort_keys=True)) for c in parse_calls(match.group(1))] if match else []
     except CallParseError:
         return []
+
+
+def _leak_judge(messages, offered, memory) -> Answer:
+    shown = re.search(r"^(\[.*\])$", prompt_text(without_feedback(messages)), re.MULTILINE)
+    for item in json.loads(shown.group(1)) if shown else []:
+        found = LEAK_CUES.search(item["text"])
+        if found:
+            return Answer(content=json.dumps({"leak": True, "message": item["position"], "quote": found.group(0),
+                                              "reason": "the assistant says it was given what to do"}))
+    return Answer(content=json.dumps({"leak": False, "message": None, "quote": "", "reason": "no reference to guidance"}))
 
 
 def _simulator(messages, offered, memory) -> Answer:

@@ -25,9 +25,10 @@ from aiohttp import web
 from magnet_core.llm.fake_answers import Answer, AnswerRules, answer_for, bad_answer, prompt_text
 from magnet_core.llm.fake_roles import RoleMemory, role_answer
 
-Fault = Literal["rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function", "truncated"]
+Fault = Literal["rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function", "truncated",
+                "revoked_key"]
 FAULTS: tuple[str, ...] = ("rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function",
-                           "truncated")
+                           "truncated", "revoked_key")
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,8 @@ class FakeLLMServer:
         if fault == "rate_limit":
             headers = {"Retry-After": f"{config.retry_after_s:g}"} if config.retry_after_s is not None else {}
             return _error(429, "rate_limit_exceeded", "Rate limit reached, slow down.", headers)
+        if fault == "revoked_key":  # the key worked for earlier requests (preflight) and is refused from now on
+            return _error(401, "invalid_api_key", "Incorrect API key provided.")
         if fault == "server_error":
             return _error(500, "server_error", "The server had an error processing the request.")
         if fault == "bad_request":
