@@ -19,7 +19,7 @@ from magnet_core.dataset.text import content_hash, sample_id
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 
 Verdict = tuple[str, str]  # (reason, detail)
-ContaminationCheck = Callable[[Any], "Verdict | None"]
+ContaminationCheck = Callable[[Any], Verdict | None]
 
 
 @dataclass(frozen=True, slots=True)
