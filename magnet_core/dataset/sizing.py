@@ -11,11 +11,14 @@ ratio mixture keeps every multi-turn row (raising the single-turn counts, never 
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from magnet_core.dataset.config import CATEGORIES, SINGLE_TURN_CATEGORIES, DatasetTarget, MixtureTarget
+from magnet_core.dataset.config import CATEGORIES, SINGLE_TURN_CATEGORIES, DatasetTarget, DedupConfig, MixtureTarget
+
+if TYPE_CHECKING:  # records pulls in numpy and the dedup code: imported where the measure runs
+    from magnet_core.dataset.records import SampleBatch
 
 KINDS = (*SINGLE_TURN_CATEGORIES, "irrelevance")
 MIN_YIELD = 0.02  # below this a category is treated as exhausted: asking 50x more is not a plan
@@ -146,11 +149,11 @@ def count_targets(counts: dict[str, int]) -> MixtureTarget:
     return MixtureTarget(mode="counts", targets={name: float(counts.get(name, 0)) for name in CATEGORIES})
 
 
-def available_counts(batches: Iterable, dedup) -> tuple[dict[str, int], dict[str, int]]:
+def available_counts(batches: Iterable[SampleBatch], dedup: DedupConfig) -> tuple[dict[str, int], dict[str, int]]:
     """SFT rows and pairs per category that would reach the mixture: valid, then deduplicated the way the
     assemble stage does (decontamination is left to assembly: it removes few, the margin covers them).
 
-    `batches` are `records.SampleBatch`es, read one at a time: only each sample's compact record is kept."""
+    `batches` (one per shard) are read one at a time: only each sample's compact record is kept."""
     from collections import Counter
 
     from magnet_core.dataset.records import checked_row, make_record
