@@ -72,7 +72,10 @@ def one_run(workers: int, scale: float, pool_file: str, root: str) -> dict:
     if not state.is_completed() or not isinstance(summary, dict):
         return {"workers": workers, "failed": str(state.message)[:2000]}
     manifest = json.loads((Path(summary["dataset_path"]) / "manifest.json").read_text())
+    from tasks.refs import ref_for_existing
+
     return {"workers": workers, "wall_s": round(wall, 1), "dataset_version": summary["dataset_version"],
+            "dataset_sha256": ref_for_existing(Path(summary["dataset_path"])).sha256[:16],  # every byte of every file
             "counts": summary["dataset_counts"], "task_runs": sum(row["shards"] for row in summary["stages"]),
             "stages": [{k: row[k] for k in ("stage", "shards", "items_in", "items_out")} for row in summary["stages"]],
             "mixture": manifest.get("mixture", []), "preference_mixture": manifest.get("preference_mixture", [])}
@@ -150,7 +153,8 @@ def report_runs(results: list[dict], scale: float) -> None:
         rate = result["counts"].get("sft", 0) / result["wall_s"]
         result["rows_per_s"] = rate
         print(f"workers {result['workers']}: wall {result['wall_s']} s (process {result['process_wall_s']} s), "
-              f"{rate:.1f} SFT rows/s, task runs {result['task_runs']}, dataset {result['dataset_version']} {result['counts']}")
+              f"{rate:.1f} SFT rows/s, task runs {result['task_runs']}, dataset {result['dataset_version']} {result['counts']} "
+              f"(files sha256 {result['dataset_sha256']})")
         print("  peak RSS MiB: " + ", ".join(f"{label} {mib}" for label, mib in result["peak_rss_mib"]))
         for kind in ("mixture", "preference_mixture"):
             rows = [f"{r['category']} {r['achieved']}/{r['target_count']:.0f}"
@@ -159,8 +163,8 @@ def report_runs(results: list[dict], scale: float) -> None:
             print(f"  {kind}: " + "; ".join(rows))
     ok = [r for r in results if "failed" not in r]
     if len(ok) >= 2:
-        versions = {r["dataset_version"] for r in ok}
-        print(f"same dataset version for every worker count: {'yes' if len(versions) == 1 else 'NO ' + str(versions)}")
+        versions = {(r["dataset_version"], r["dataset_sha256"]) for r in ok}
+        print(f"same dataset version and bytes for every worker count: {'yes' if len(versions) == 1 else 'NO ' + str(versions)}")
         base = next(r for r in ok if r["workers"] == 1) if any(r["workers"] == 1 for r in ok) else ok[0]
         for r in ok:
             if r is not base:

@@ -7,14 +7,14 @@ directory, never a second copy or duplicate rows.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
 from magnet_core.dataset.config import AssembleConfig, DatasetVersion, DedupConfig
-from magnet_core.dataset.stage import assemble_dataset
+from magnet_core.dataset.records import SampleBatch
+from magnet_core.dataset.stage import assemble_batches
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 from tasks.options import stage_task
 from tasks.outputs import StageOutput
@@ -50,42 +50,21 @@ class ShardSamples(BaseModel):
     rejects: list[Reject] = []
 
 
-class _ToolInterner:
-    """One shared dict per distinct tool schema. Every sample carries the tool JSON of its offered functions
-    (a whole tool class): parsed per sample that is about half of a sample's memory, and the same few
-    thousand schemas repeat across tens of thousands of samples. Samples are frozen, so sharing is safe."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, dict] = {}
-
-    def tools(self, tools: tuple[dict, ...]) -> tuple[dict, ...]:
-        return tuple(self._seen.setdefault(json.dumps(tool, sort_keys=False), tool) for tool in tools)
-
-    def sample(self, sample: Any) -> Any:
-        return sample.model_copy(update={"tools": self.tools(sample.tools)}) if sample.tools else sample
-
-
-def collect_samples(outputs: list[StageOutput]) -> tuple[list[Trajectory], list[PreferencePair], list[Reject]]:
-    """Trajectories, preference pairs and rejects from shard outputs, in shard order (one file at a time,
-    tool schemas shared between samples)."""
-    trajectories: list[Trajectory] = []
-    pairs: list[PreferencePair] = []
-    rejects: list[Reject] = []
-    interner = _ToolInterner()
+def shard_batches(outputs: list[StageOutput]) -> Iterator[SampleBatch]:
+    """Each shard's trajectories, pairs and rejects as one batch, in shard order, read only when the
+    consumer asks for it: assembly and the sizing measure hold one shard's samples at a time, never all."""
     for output in outputs:
         samples = read_model(output.ref, ShardSamples)
-        trajectories += map(interner.sample, samples.trajectories)
-        pairs += map(interner.sample, samples.pairs)
-        rejects += samples.rejects
+        batch = SampleBatch(samples.trajectories, samples.pairs, samples.rejects)
         del samples
-    return trajectories, pairs, rejects
+        yield batch
+        del batch  # before the next shard is read
 
 
 @stage_task("assemble")
 def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace: Workspace) -> DatasetOutput:
-    trajectories, pairs, rejects = collect_samples(outputs)
     with core_logs_to_run():  # dedup/decontamination/mixture notes reach the run's log
-        version: DatasetVersion = assemble_dataset(trajectories, pairs, rejects, config)
+        version: DatasetVersion = assemble_batches(shard_batches(outputs), config)
     path = Path(version.path)
     log_dataset(version.version_id, dict(version.counts), dict(version.rejects_by_reason), version.offline)
     return DatasetOutput(version_id=version.version_id, ref=ref_for_existing(path), card_path=str(path / "README.md"),
@@ -101,5 +80,5 @@ def available_task(outputs: list[StageOutput], dedup: DedupConfig, workspace: Wo
     a warm re-run must not re-read and deduplicate every sample just to learn that nothing is short."""
     from magnet_core.dataset.sizing import available_counts
 
-    sft, preference = available_counts(*collect_samples(outputs)[:2], dedup)
+    sft, preference = available_counts(shard_batches(outputs), dedup)
     return {"sft": sft, "preference": preference}

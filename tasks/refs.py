@@ -44,6 +44,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: Path) -> str:
+    """In 1 MiB pieces: a dataset's Parquet files can be hundreds of MiB, and hashing one must not hold it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while piece := handle.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -112,5 +121,5 @@ def ref_for_existing(path: Path, kind: Literal["json", "jsonl", "parquet", "dir"
             stat = file.stat()
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
         else:
-            digest.update(sha256_bytes(file.read_bytes()).encode())
+            digest.update(sha256_file(file).encode())
     return ArtifactRef(kind=kind, path=str(path), sha256=digest.hexdigest(), count=count or len(files))

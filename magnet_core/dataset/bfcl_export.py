@@ -1,14 +1,16 @@
 """Optional export of the SFT rows in BFCL's textual form (`[f(a=1), g(b="x")]` per turn).
 
 One JSON Lines file per category under `bfcl/`, shaped like BFCL's own files (`id`, `question` as
-turns of user messages, `function`), with `ground_truth` as the call text of each turn.
+turns of user messages, `function`), with `ground_truth` as the call text of each turn. Records are
+written as the rows stream past (one open file per category), never gathered.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
+from typing import IO
 
 from magnet_core.dataset.text import turn_calls
 from magnet_core.domain import Trajectory
@@ -25,15 +27,28 @@ def bfcl_record(trajectory: Trajectory) -> dict:
     }
 
 
-def export_bfcl(directory: Path, trajectories: list[Trajectory]) -> list[str]:
-    by_category: dict[str, list[dict]] = defaultdict(list)
-    for trajectory in trajectories:
-        by_category[str(trajectory.metadata.get("category"))].append(bfcl_record(trajectory))
-    (directory / "bfcl").mkdir(parents=True, exist_ok=True)
-    names = []
-    for category in sorted(by_category):
-        name = f"bfcl/{category}.jsonl"
-        lines = [json.dumps(record, ensure_ascii=False) for record in by_category[category]]
-        (directory / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        names.append(name)
-    return names
+class BfclExport:
+    """Writes each SFT row as it is handed over (`add`), into `bfcl/<category>.jsonl` in the order given."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._stack = ExitStack()
+        self._files: dict[str, IO[str]] = {}
+        (directory / "bfcl").mkdir(parents=True, exist_ok=True)
+
+    def add(self, trajectory: Trajectory) -> None:
+        category = str(trajectory.metadata.get("category"))
+        if category not in self._files:
+            self._files[category] = self._stack.enter_context(open(self.directory / f"bfcl/{category}.jsonl", "w", encoding="utf-8"))
+        self._files[category].write(json.dumps(bfcl_record(trajectory), ensure_ascii=False) + "\n")
+
+    def close(self) -> list[str]:
+        """The files written, by name (relative to the version directory)."""
+        self._stack.close()
+        return [f"bfcl/{category}.jsonl" for category in sorted(self._files)]
+
+    def __enter__(self) -> "BfclExport":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()

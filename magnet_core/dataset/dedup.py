@@ -1,16 +1,22 @@
-"""Exact and near-duplicate removal, in linear time.
+"""Exact and near-duplicate removal, in linear time, on compact keys rather than samples.
 
 Exact: samples whose normalised user queries are identical, or whose whole content (messages and
 tools) is identical. Near: MinHash over word shingles of the queries with LSH banding, so a sample
 is only compared with the few already-kept samples that share a band bucket; a candidate is a
 duplicate when its true shingle Jaccard similarity reaches the threshold. Samples are visited in
-id order, so which copy survives does not depend on input order. Every drop is a `Reject` naming the
-kept sample.
+id order, so which copy survives does not depend on input order. Every drop names the kept sample.
+
+Assembly computes a sample's `DedupKeys` when it reads the sample and lets the sample go; the pass
+below then needs only the keys (a few hundred bytes a sample, shingles as a numpy array), so dedup
+over the whole dataset never holds the samples themselves. Band buckets that only one sample falls
+in are never stored (no other sample could look them up), which keeps the LSH index small.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
 import numpy as np
@@ -22,7 +28,9 @@ from magnet_core.domain import PreferencePair, Reject, Trajectory
 
 STAGE = "dedup"
 _PRIME = np.uint64((1 << 61) - 1)
+_NO_SHINGLES = np.zeros(0, dtype=np.uint64)
 Sample = TypeVar("Sample", Trajectory, PreferencePair)
+Drop = tuple[int, str, str]  # (index of the dropped item, reason, detail)
 
 
 class MinHasher:
@@ -31,18 +39,33 @@ class MinHasher:
         self.a = rng.integers(1, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
         self.b = rng.integers(0, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
 
-    def signature(self, shingles: set[int]) -> np.ndarray:
-        values = np.fromiter(shingles, dtype=np.uint64, count=len(shingles)) & np.uint64(0xFFFFFFFF)
+    def signature(self, shingles: np.ndarray) -> np.ndarray:
+        values = shingles & np.uint64(0xFFFFFFFF)
         with np.errstate(over="ignore"):
             hashed = (values[:, None] * self.a[None, :] + self.b[None, :]) % _PRIME
         return hashed.min(axis=0)
 
 
-def shingles(text: str, size: int) -> set[int]:
+def shingles(text: str, size: int) -> np.ndarray:
+    """Sorted distinct hashes of the word `size`-grams (a text of `size` words or fewer is one gram)."""
     tokens = words(text)
+    if not tokens:
+        return _NO_SHINGLES
     if len(tokens) <= size:
-        return {stable_hash64(" ".join(tokens))} if tokens else set()
-    return {stable_hash64(" ".join(tokens[i : i + size])) for i in range(len(tokens) - size + 1)}
+        grams = {stable_hash64(" ".join(tokens))}
+    else:
+        grams = {stable_hash64(" ".join(tokens[i : i + size])) for i in range(len(tokens) - size + 1)}
+    return np.unique(np.fromiter(grams, dtype=np.uint64, count=len(grams)))
+
+
+@dataclass(frozen=True, slots=True)
+class DedupKeys:
+    """What dedup compares of one sample: digests of its content and queries, and its query shingles."""
+
+    content: bytes
+    query: bytes | None  # queries + rejected side; None when the sample has no user text
+    side: bytes  # a pair's rejected side (empty for trajectories)
+    shingles: np.ndarray
 
 
 def _query(sample: Trajectory | PreferencePair) -> str:
@@ -62,54 +85,75 @@ def _content_key(sample: Trajectory | PreferencePair) -> str:
     return content_hash(data)
 
 
+def dedup_keys(sample: Trajectory | PreferencePair, config: DedupConfig) -> DedupKeys:
+    query, side = _query(sample), _side_key(sample)
+    query_key = hashlib.sha256(f"{query}\0{side}".encode()).digest() if query else None
+    return DedupKeys(content=bytes.fromhex(_content_key(sample)), query=query_key, side=side.encode(),
+                     shingles=shingles(query, config.shingle_size))
+
+
+def _shared_bands(order: list[int], keys: Sequence[DedupKeys], config: DedupConfig) -> dict[int, list[int]]:
+    """Per item, the LSH band buckets it shares with at least one other item (bucket key: band << 32 | bucket)."""
+    with_grams = [i for i in order if keys[i].shingles.size]
+    if not with_grams:
+        return {}
+    hasher, rows = MinHasher(config.num_perm), config.num_perm // config.bands
+    signatures = np.stack([hasher.signature(keys[i].shingles) for i in with_grams])
+    shared: dict[int, list[int]] = {}
+    for band in range(config.bands):
+        part = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
+        _, bucket, sizes = np.unique(part.view(np.dtype((np.void, part.dtype.itemsize * rows))).reshape(-1),
+                                     return_inverse=True, return_counts=True)
+        bucket = bucket.reshape(-1)
+        for position in np.flatnonzero(sizes[bucket] > 1).tolist():
+            shared.setdefault(with_grams[position], []).append(band << 32 | int(bucket[position]))
+    return shared
+
+
+def deduplicate_keys(ids: Sequence[str], keys: Sequence[DedupKeys], config: DedupConfig) -> tuple[list[int], list[Drop]]:
+    """Indices kept (in id order) and dropped, with reasons; `ids[i]` and `keys[i]` describe item i."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    bands = _shared_bands(order, keys, config)
+    by_query: dict[bytes, str] = {}
+    by_content: dict[bytes, str] = {}
+    buckets: dict[int, list[int]] = defaultdict(list)
+    kept: list[int] = []
+    drops: list[Drop] = []
+    for i in order:
+        key = keys[i]
+        if key.content in by_content:
+            drops.append((i, "duplicate_exact", f"same messages and tools as {by_content[key.content]}"))
+            continue
+        if key.query is not None and key.query in by_query:
+            drops.append((i, "duplicate_exact", f"same user queries as {by_query[key.query]}"))
+            continue
+        match: tuple[int, float] | None = None
+        for k in sorted({k for band in bands.get(i, ()) for k in buckets.get(band, ())}):
+            other = keys[kept[k]]
+            if other.side != key.side:
+                continue
+            common = np.intersect1d(key.shingles, other.shingles, assume_unique=True).size
+            similarity = common / (key.shingles.size + other.shingles.size - common)
+            if similarity >= config.near_threshold:
+                match = (k, similarity)
+                break
+        if match is not None:
+            drops.append((i, "duplicate_near", f"query Jaccard {match[1]:.2f} with {ids[kept[match[0]]]}"))
+            continue
+        by_content[key.content] = ids[i]
+        if key.query is not None:
+            by_query[key.query] = ids[i]
+        for band in bands.get(i, ()):
+            buckets[band].append(len(kept))
+        kept.append(i)
+    return kept, drops
+
+
 def deduplicate(samples: Sequence[Sample], config: DedupConfig) -> tuple[list[Sample], list[Reject]]:
+    """`deduplicate_keys` over in-memory samples: the kept samples and a `Reject` per drop."""
     if not config.enabled:
         return list(samples), []
-    hasher = MinHasher(config.num_perm)
-    rows = config.num_perm // config.bands
-    by_query: dict[tuple[str, str], str] = {}
-    by_content: dict[str, str] = {}
-    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-    kept: list[Sample] = []
-    kept_shingles: list[set[int]] = []
-    kept_sides: list[str] = []
-    rejects: list[Reject] = []
-
-    def drop(sample: Sample, reason: str, detail: str) -> None:
-        rejects.append(Reject(stage=STAGE, item_id=sample_id(sample), reason=reason, detail=detail, payload=sample_payload(sample)))
-
-    for sample in sorted(samples, key=sample_id):
-        query, side, key = _query(sample), _side_key(sample), _content_key(sample)
-        if key in by_content:
-            drop(sample, "duplicate_exact", f"same messages and tools as {by_content[key]}")
-            continue
-        if query and (query, side) in by_query:
-            drop(sample, "duplicate_exact", f"same user queries as {by_query[query, side]}")
-            continue
-        grams = shingles(query, config.shingle_size)
-        band_keys: list[tuple[int, bytes]] = []
-        match: tuple[int, float] | None = None
-        if grams:
-            signature = hasher.signature(grams)
-            band_keys = [(band, signature[band * rows : (band + 1) * rows].tobytes()) for band in range(config.bands)]
-            candidates = sorted({i for band_key in band_keys for i in buckets.get(band_key, ())})
-            for i in candidates:
-                if kept_sides[i] != side:
-                    continue
-                other = kept_shingles[i]
-                similarity = len(grams & other) / len(grams | other)
-                if similarity >= config.near_threshold:
-                    match = (i, similarity)
-                    break
-        if match is not None:
-            drop(sample, "duplicate_near", f"query Jaccard {match[1]:.2f} with {sample_id(kept[match[0]])}")
-            continue
-        by_content[key] = sample_id(sample)
-        if query:
-            by_query[query, side] = sample_id(sample)
-        for band_key in band_keys:
-            buckets[band_key].append(len(kept))
-        kept.append(sample)
-        kept_shingles.append(grams)
-        kept_sides.append(side)
-    return kept, rejects
+    kept, drops = deduplicate_keys([sample_id(s) for s in samples], [dedup_keys(s, config) for s in samples], config)
+    rejects = [Reject(stage=STAGE, item_id=sample_id(samples[i]), reason=reason, detail=detail, payload=sample_payload(samples[i]))
+               for i, reason, detail in drops]
+    return [samples[i] for i in kept], rejects

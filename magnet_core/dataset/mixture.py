@@ -55,11 +55,13 @@ def _ratio_counts(available: dict[str, int], targets: dict[str, float]) -> tuple
     return {name: counts.get(name, 0) for name in targets}, exact, missing
 
 
-def apply_mixture(samples: Sequence[Sample], target: MixtureTarget, seed: int) -> tuple[list[Sample], list[Reject], tuple[MixtureRow, ...]]:
-    """Returns (selected, surplus rejects, report rows). Categories outside the target are surplus."""
-    by_category: dict[str, list[Sample]] = defaultdict(list)
-    for sample in sorted(samples, key=sample_id):
-        by_category[category_of(sample)].append(sample)
+def select_mixture(ids: Sequence[str], categories: Sequence[str], target: MixtureTarget,
+                   seed: int) -> tuple[list[int], list[tuple[int, str, str]], tuple[MixtureRow, ...]]:
+    """The mixture over items known only by id and category (assembly has let the samples go by now):
+    indices selected, (index, reason, detail) of the rest, and the report rows."""
+    by_category: dict[str, list[int]] = defaultdict(list)
+    for index in sorted(range(len(ids)), key=ids.__getitem__):
+        by_category[categories[index]].append(index)
     available = {name: len(items) for name, items in by_category.items()}
     targets = dict(target.targets)
     if target.mode == "ratios":
@@ -68,17 +70,24 @@ def apply_mixture(samples: Sequence[Sample], target: MixtureTarget, seed: int) -
         counts = {name: min(int(value), available.get(name, 0)) for name, value in targets.items()}
         exact, missing = {name: float(value) for name, value in targets.items()}, set()
     rng = random.Random(seed)
-    selected: list[Sample] = []
-    rejects: list[Reject] = []
+    selected: list[int] = []
+    surplus: list[tuple[int, str, str]] = []
     for name in sorted(by_category):
         items = list(by_category[name])
         rng.shuffle(items)
         take = counts.get(name, 0)
         selected.extend(items[:take])
         reason = "mixture_surplus" if name in targets else "category_not_in_mixture"
-        for sample in items[take:]:
-            rejects.append(Reject(stage=STAGE, item_id=sample_id(sample), reason=reason, detail=f"category {name!r}", payload=sample_payload(sample)))
-    return selected, rejects, _report(targets, available, counts, exact, missing, target.mode)
+        surplus += [(index, reason, f"category {name!r}") for index in items[take:]]
+    return selected, surplus, _report(targets, available, counts, exact, missing, target.mode)
+
+
+def apply_mixture(samples: Sequence[Sample], target: MixtureTarget, seed: int) -> tuple[list[Sample], list[Reject], tuple[MixtureRow, ...]]:
+    """Returns (selected, surplus rejects, report rows). Categories outside the target are surplus."""
+    selected, surplus, report = select_mixture([sample_id(s) for s in samples], [category_of(s) for s in samples], target, seed)
+    rejects = [Reject(stage=STAGE, item_id=sample_id(samples[i]), reason=reason, detail=detail, payload=sample_payload(samples[i]))
+               for i, reason, detail in surplus]
+    return [samples[i] for i in selected], rejects, report
 
 
 def _report(targets: dict[str, float], available: dict[str, int], counts: dict[str, int], exact: dict[str, float],

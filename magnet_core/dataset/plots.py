@@ -1,12 +1,14 @@
-"""PNG plots for the dataset card, drawn on bare `Figure`s (Agg canvas): no display, no pyplot global state."""
+"""PNG plots for the dataset card, drawn on bare `Figure`s (Agg canvas): no display, no pyplot global state.
+
+The numbers come from `stats.Figures`, gathered while the SFT table was written: drawing reads no sample.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
 
-from magnet_core.dataset.stats import calls_per_turn, node_operation_counts, turns_per_sample
-from magnet_core.domain import Trajectory
+from magnet_core.dataset.stats import Figures
 
 PLOTS = {
     "turns_per_sample": "plots/turns_per_sample.png",
@@ -53,11 +55,10 @@ def _bars(counts: Counter, title: str, path: Path) -> None:
     figure.savefig(path, format="png", metadata={"Software": None})
 
 
-def write_plots(directory: Path, trajectories: list[Trajectory]) -> dict[str, str]:
+def write_plots(directory: Path, figures: Figures) -> dict[str, str]:
     (directory / "plots").mkdir(parents=True, exist_ok=True)
-    _histogram(turns_per_sample(trajectories), "Turns per sample", "user turns", directory / PLOTS["turns_per_sample"])
-    _histogram(calls_per_turn(trajectories), "Calls per turn", "function calls", directory / PLOTS["calls_per_turn"])
-    categories = Counter(str(t.metadata.get("category")) for t in trajectories)
-    _bars(categories, "Category mix (SFT)", directory / PLOTS["category_mix"])
-    _bars(node_operation_counts(trajectories), "Node operations (SFT)", directory / PLOTS["node_operation_mix"])
+    _histogram(figures.turns, "Turns per sample", "user turns", directory / PLOTS["turns_per_sample"])
+    _histogram(figures.calls_per_turn, "Calls per turn", "function calls", directory / PLOTS["calls_per_turn"])
+    _bars(figures.categories, "Category mix (SFT)", directory / PLOTS["category_mix"])
+    _bars(figures.node_operations, "Node operations (SFT)", directory / PLOTS["node_operation_mix"])
     return dict(PLOTS)

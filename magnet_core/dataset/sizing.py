@@ -11,10 +11,14 @@ ratio mixture keeps every multi-turn row (raising the single-turn counts, never 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from magnet_core.dataset.config import CATEGORIES, SINGLE_TURN_CATEGORIES, DatasetTarget, MixtureTarget
+from magnet_core.dataset.config import CATEGORIES, SINGLE_TURN_CATEGORIES, DatasetTarget, DedupConfig, MixtureTarget
+
+if TYPE_CHECKING:  # records pulls in numpy and the dedup code: imported where the measure runs
+    from magnet_core.dataset.records import SampleBatch
 
 KINDS = (*SINGLE_TURN_CATEGORIES, "irrelevance")
 MIN_YIELD = 0.02  # below this a category is treated as exhausted: asking 50x more is not a plan
@@ -145,16 +149,22 @@ def count_targets(counts: dict[str, int]) -> MixtureTarget:
     return MixtureTarget(mode="counts", targets={name: float(counts.get(name, 0)) for name in CATEGORIES})
 
 
-def available_counts(trajectories: list, pairs: list, dedup) -> tuple[dict[str, int], dict[str, int]]:
+def available_counts(batches: Iterable[SampleBatch], dedup: DedupConfig) -> tuple[dict[str, int], dict[str, int]]:
     """SFT rows and pairs per category that would reach the mixture: valid, then deduplicated the way the
-    assemble stage does (decontamination is left to assembly: it removes few, the margin covers them)."""
+    assemble stage does (decontamination is left to assembly: it removes few, the margin covers them).
+
+    `batches` (one per shard) are read one at a time: only each sample's compact record is kept."""
     from collections import Counter
 
-    from magnet_core.dataset.dedup import deduplicate
-    from magnet_core.dataset.mixture import category_of
+    from magnet_core.dataset.records import checked_row, make_record
     from magnet_core.dataset.rows import preference_row, sft_row
-    from magnet_core.dataset.stage import _validated
+    from magnet_core.dataset.selection import deduplicated, validated
 
-    kept_t, _ = deduplicate(_validated(trajectories, sft_row)[0], dedup)
-    kept_p, _ = deduplicate(_validated(pairs, preference_row)[0], dedup)
-    return dict(Counter(map(category_of, kept_t))), dict(Counter(map(category_of, kept_p)))
+    trajectories, pairs = [], []
+    for batch in batches:
+        trajectories += (make_record(t, -1, checked_row(t, sft_row)[1], dedup) for t in batch.trajectories)
+        pairs += (make_record(p, -1, checked_row(p, preference_row)[1], dedup) for p in batch.pairs)
+        del batch
+    kept_t, _ = deduplicated(validated(trajectories)[0], dedup)
+    kept_p, _ = deduplicated(validated(pairs)[0], dedup)
+    return dict(Counter(r.category for r in kept_t)), dict(Counter(r.category for r in kept_p))

@@ -3,56 +3,39 @@
 Pure in its inputs, config and seed: the version id is a hash of the config and the content of every
 input (sorted, so input order does not matter), and an existing complete version with that id is
 returned as is, without rewriting a byte.
+
+Memory stays flat in the dataset's size: inputs arrive as batches (one shard each) and are read once
+(`intake.py`: hashed, recorded, spilled to a temporary file), selection runs on compact records
+(`selection.py`), and the tables stream the chosen rows back from the spill one at a time, the stats,
+plots and BFCL export gathered from the same read. The bytes written are those of the in-memory pipeline this replaced.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
-from magnet_core.dataset.bfcl_export import export_bfcl
+from magnet_core.dataset.bfcl_export import BfclExport
 from magnet_core.dataset.card import render_card
-from magnet_core.dataset.config import CATEGORIES, AssembleConfig, DatasetVersion, MixtureRow
-from magnet_core.dataset.dedup import deduplicate
+from magnet_core.dataset.config import AssembleConfig, DatasetVersion, MixtureRow
+from magnet_core.dataset.intake import ACCOUNTING_KEYS, Intake, take_in, without_accounting
 from magnet_core.dataset.miss_func_rendering import DESCRIPTIONS as RENDERING_DESCRIPTIONS
-from magnet_core.dataset.miss_func_rendering import render_pair, render_trajectory
-from magnet_core.dataset.mixture import apply_mixture, category_of
 from magnet_core.dataset.parquet_io import MANIFEST, atomic_version_dir, is_version_dir, read_manifest, write_json, write_table
 from magnet_core.dataset.plots import write_plots
-from magnet_core.dataset.rows import preference_row, reject_row, sample_payload, sft_row
-from magnet_core.dataset.stats import dataset_stats, multi_turn_shape
-from magnet_core.dataset.text import content_hash, sample_id
+from magnet_core.dataset.records import ContaminationCheck, RejectRecord, SampleBatch, SampleRecord
+from magnet_core.dataset.rows import reject_row, sample_payload
+from magnet_core.dataset.selection import STEPS, Selection, select
+from magnet_core.dataset.spill import Spill
+from magnet_core.dataset.stats import Figures, multi_turn_shape
+from magnet_core.dataset.text import content_hash
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 
-STAGE = "assemble"
+__all__ = ["ACCOUNTING_KEYS", "SampleBatch", "assemble_batches", "assemble_dataset", "without_accounting"]
+
 FORMAT_VERSION = 1
-# Accounting, not data: what a row cost depends on the cache (a hit costs 0) and on prices, so it never
-# enters the rows or the version id; spending lives in the LLM ledger.
-ACCOUNTING_KEYS = ("cost_usd", "rejected_cost_usd")
 WriteHook = Callable[[str], None]
-
-
-def _validated(samples: Sequence, row_of: Callable) -> tuple[list, list[Reject]]:
-    """Unknown categories, repeated ids and unstorable values (NaN) become rejects, never nulls."""
-    kept, rejects, seen = [], [], set()
-    for sample in sorted(samples, key=lambda s: (sample_id(s), content_hash(s.model_dump(mode="json")))):
-        reason, detail = None, ""
-        if category_of(sample) not in CATEGORIES:
-            reason, detail = "unknown_category", f"metadata.category={sample.metadata.get('category')!r}; known: {', '.join(CATEGORIES)}"
-        elif sample_id(sample) in seen:
-            reason, detail = "duplicate_id", "another sample with this id and different content came first"
-        else:
-            try:
-                row_of(sample)
-            except (TypeError, ValueError) as error:
-                reason, detail = "unserializable", str(error)[:500]
-        if reason is None:
-            seen.add(sample_id(sample))
-            kept.append(sample)
-        else:
-            rejects.append(Reject(stage=STAGE, item_id=sample_id(sample), reason=reason, detail=detail, payload=sample_payload(sample)))
-    return kept, rejects
 
 
 def _bfcl_fingerprint(config: AssembleConfig) -> str | None:
@@ -63,22 +46,14 @@ def _bfcl_fingerprint(config: AssembleConfig) -> str | None:
     return data_fingerprint(bfcl_data_dir())
 
 
-def without_accounting(sample):
-    """The sample without cost fields, so the version depends only on the data (see ACCOUNTING_KEYS)."""
-    if not any(key in sample.metadata for key in ACCOUNTING_KEYS):
-        return sample
-    return sample.model_copy(update={"metadata": {k: v for k, v in sample.metadata.items() if k not in ACCOUNTING_KEYS}})
-
-
-def version_id_for(trajectories: Sequence[Trajectory], pairs: Sequence[PreferencePair], rejects: Sequence[Reject], config: AssembleConfig) -> str:
+def version_id_for(hashes: dict[str, list[str]], config: AssembleConfig) -> str:
+    """`hashes`: content hashes of the inputs (accounting dropped) per kind: trajectories, pairs, rejects."""
     digest = content_hash(
         {
             "format": FORMAT_VERSION,
             "config": config.hashed_part(),
             "bfcl": _bfcl_fingerprint(config),
-            "trajectories": sorted(content_hash(t.model_dump(mode="json")) for t in trajectories),
-            "pairs": sorted(content_hash(p.model_dump(mode="json")) for p in pairs),
-            "rejects": sorted(content_hash(r.model_dump(mode="json")) for r in rejects),
+            **{kind: sorted(hashes[kind]) for kind in ("trajectories", "pairs", "rejects")},
         }
     )
     return f"v{digest[:16]}"
@@ -98,100 +73,120 @@ def version_from_manifest(path: Path, manifest: dict[str, Any], reused: bool) ->
     )
 
 
-def _by_reason(rejects: list[Reject]) -> dict[str, int]:
+def _by_reason(rejects: Iterable[RejectRecord]) -> dict[str, int]:
     return dict(sorted(Counter(f"{r.stage}/{r.reason}" for r in rejects).items()))
 
 
-def assemble_dataset(
-    trajectories: list[Trajectory],
-    pairs: list[PreferencePair],
-    rejects: list[Reject],
-    config: AssembleConfig,
-    *,
-    on_write_step: WriteHook | None = None,
-) -> DatasetVersion:
+def assemble_dataset(trajectories: list[Trajectory], pairs: list[PreferencePair], rejects: list[Reject],
+                     config: AssembleConfig, *, on_write_step: WriteHook | None = None) -> DatasetVersion:
+    """In-memory inputs as one batch (tests, small tools); the pipeline streams shards to `assemble_batches`."""
+    return assemble_batches([SampleBatch(trajectories, pairs, rejects)], config, on_write_step=on_write_step)
+
+
+def assemble_batches(batches: Iterable[SampleBatch], config: AssembleConfig, *,
+                     on_write_step: WriteHook | None = None) -> DatasetVersion:
     """`on_write_step(name)` is called after each part is written inside the temporary directory
     (tests use it to simulate a crash mid-write)."""
-    trajectories = [without_accounting(t) for t in trajectories]
-    pairs = [without_accounting(p) for p in pairs]
-    version_id = version_id_for(trajectories, pairs, rejects, config)
-    final = Path(config.root) / version_id
-    if is_version_dir(final):
-        return version_from_manifest(final, read_manifest(final), reused=True)
+    contamination_of, index_info = _contamination_check(config)
+    with Spill(Path(config.root)) as spill:
+        intake = take_in(batches, config, spill, contamination_of)
+        version_id = version_id_for(intake.hashes, config)
+        final = Path(config.root) / version_id
+        if is_version_dir(final):
+            return version_from_manifest(final, read_manifest(final), reused=True)
+        return _write(spill, intake, config, version_id, index_info, on_write_step or (lambda name: None))
 
-    trajectories = [render_trajectory(t, config.miss_func_rendering) for t in trajectories]
-    pairs = [render_pair(p, config.miss_func_rendering) for p in pairs]
-    kept_t, new_rejects = _validated(trajectories, sft_row)
-    kept_p, pair_rejects = _validated(pairs, preference_row)
-    new_rejects += pair_rejects
-    decontam_removed = 0
-    index_info: dict[str, Any] = {}
-    if config.decontamination.enabled:
-        from magnet_core.dataset.bfcl_index import load_index
-        from magnet_core.dataset.decontaminate import decontaminate
 
-        index = load_index(config.decontamination.ngram_size, config.cache_dir or Path(config.root) / ".cache")
-        kept_t, dropped_t = decontaminate(kept_t, index, config.decontamination)
-        kept_p, dropped_p = decontaminate(kept_p, index, config.decontamination)
-        decontam_removed = len(dropped_t) + len(dropped_p)
-        new_rejects += dropped_t + dropped_p
-        index_info = {"fingerprint": index.fingerprint, "files": len(index.files), "question_ngrams": len(index.gram_to_id)}
-    kept_t, dup_t = deduplicate(kept_t, config.dedup)
-    kept_p, dup_p = deduplicate(kept_p, config.dedup)
-    new_rejects += dup_t + dup_p
-    kept_t, surplus_t, mixture = apply_mixture(kept_t, config.mixture, config.seed)
-    new_rejects += surplus_t
-    preference_mixture: tuple[MixtureRow, ...] = ()
-    if config.preference_mixture is not None:
-        kept_p, surplus_p, preference_mixture = apply_mixture(kept_p, config.preference_mixture, config.seed)
-        new_rejects += surplus_p
-    kept_t.sort(key=sample_id)
-    kept_p.sort(key=sample_id)
-    all_rejects = sorted([*rejects, *new_rejects], key=lambda r: (r.stage, r.item_id, r.reason, r.detail))
+def _contamination_check(config: AssembleConfig) -> tuple[ContaminationCheck | None, dict[str, Any]]:
+    """The per-sample BFCL check (None when decontamination is off) and what the manifest says of the index."""
+    if not config.decontamination.enabled:
+        return None, {}
+    from magnet_core.dataset.bfcl_index import load_index
+    from magnet_core.dataset.decontaminate import contamination
 
-    kept_rows = [*kept_t, *kept_p]
-    offline = not kept_rows or any(row.metadata.get("offline", True) for row in kept_rows)
-    step = on_write_step or (lambda name: None)
-    with atomic_version_dir(Path(config.root), version_id) as tmp:
+    index = load_index(config.decontamination.ngram_size, config.cache_dir or Path(config.root) / ".cache")
+    settings = config.decontamination
+    info = {"fingerprint": index.fingerprint, "files": len(index.files), "question_ngrams": len(index.gram_to_id)}
+    return (lambda sample: contamination(sample, index, settings)), info
+
+
+def _selections(intake: Intake, config: AssembleConfig) -> tuple[Selection, Selection]:
+    common = {"decontaminate": config.decontamination.enabled, "dedup": config.dedup, "seed": config.seed}
+    return (select(intake.trajectories, mixture=config.mixture, **common),
+            select(intake.pairs, mixture=config.preference_mixture, **common))
+
+
+def _rows(spill: Spill, records: list[SampleRecord], *observers: Callable[[Any], None]) -> Iterator[dict[str, Any]]:
+    """The kept rows as made at intake, in record order; each sample is shown to `observers` on the way."""
+    for record in records:
+        sample, row = spill.get(record.handle)
+        for observe in observers:
+            observe(sample)
+        yield row
+
+
+def _reject_rows(spill: Spill, rejects: list[RejectRecord]) -> Iterator[dict[str, Any]]:
+    for r in rejects:
+        if r.ready:
+            yield spill.get(r.handle)
+        else:
+            payload = sample_payload(spill.get(r.handle)[0])
+            yield reject_row(Reject(stage=r.stage, item_id=r.item_id, reason=r.reason, detail=r.detail, payload=payload))
+
+
+def _write(spill: Spill, intake: Intake, config: AssembleConfig, version_id: str, index_info: dict[str, Any],
+           step: WriteHook) -> DatasetVersion:
+    sft, preference = _selections(intake, config)
+    new_rejects = [r for name in STEPS for r in (*sft.rejects[name], *preference.rejects[name])]
+    all_rejects = sorted([*intake.rejects, *new_rejects], key=lambda r: r.sort_key)
+    figures = Figures()  # gathered while the tables are written: one read of each kept sample
+    with atomic_version_dir(Path(config.root), version_id) as tmp, BfclExport(tmp) if config.export_bfcl else nullcontext() as bfcl:
         write_options = {"row_group_size": config.row_group_size, "rows_per_file": config.rows_per_file}
-        files = {"sft": write_table(tmp, "sft", map(sft_row, kept_t), count=len(kept_t), **write_options)}
+        sft_observers = (figures.add, bfcl.add) if bfcl is not None else (figures.add,)
+        files = {"sft": write_table(tmp, "sft", _rows(spill, sft.kept, *sft_observers), count=len(sft.kept), **write_options)}
         step("sft")
-        files["preference"] = write_table(tmp, "preference", map(preference_row, kept_p), count=len(kept_p),
+        files["preference"] = write_table(tmp, "preference", _rows(spill, preference.kept, figures.add), count=len(preference.kept),
                                           **write_options)
         step("preference")
-        files["rejects"] = write_table(tmp, "rejects", map(reject_row, all_rejects), count=len(all_rejects),
-                                       **write_options)
+        files["rejects"] = write_table(tmp, "rejects", _reject_rows(spill, all_rejects), count=len(all_rejects), **write_options)
         step("rejects")
-        plots = write_plots(tmp, kept_t) if config.plots else {}
+        plots = write_plots(tmp, figures) if config.plots else {}
         step("plots")
-        if config.export_bfcl:
-            files["bfcl"] = export_bfcl(tmp, kept_t)
+        if bfcl is not None:
+            files["bfcl"] = bfcl.close()
             step("bfcl")
-        manifest = {
-            "format": FORMAT_VERSION,
-            "version_id": version_id,
-            "config": config.hashed_part(),
-            "offline": offline,
-            "counts": {"sft": len(kept_t), "preference": len(kept_p), "rejects": len(all_rejects)},
-            "inputs": {"trajectories": len(trajectories), "pairs": len(pairs), "rejects": len(rejects)},
-            "mixture": [row.model_dump() for row in mixture],
-            "preference_mixture": [row.model_dump() for row in preference_mixture],
-            "rejects_by_reason": _by_reason(all_rejects),
-            "dedup": {"removed": len(dup_t) + len(dup_p), "by_reason": _by_reason(dup_t + dup_p)},
-            "decontamination": {
-                "enabled": config.decontamination.enabled,
-                "ngram_size": config.decontamination.ngram_size,
-                "removed": decontam_removed,
-                "bfcl_index": index_info,
-            },
-            "stats": dataset_stats(kept_t, kept_p),
-            "miss_func_rendering": {"mode": config.miss_func_rendering, "description": RENDERING_DESCRIPTIONS[config.miss_func_rendering],
-                                    "samples": sum(1 for row in kept_rows if row.metadata.get("miss_func_rendering"))},
-            "files": files,
-            "plots": plots,
-        }
+        manifest = _manifest(version_id, config, intake, (sft, preference), all_rejects, figures, index_info)
+        manifest.update(files=files, plots=plots)
         (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
         step("card")
         write_json(tmp / MANIFEST, manifest)
         step("manifest")
-    return version_from_manifest(final, manifest, reused=False)
+    return version_from_manifest(Path(config.root) / version_id, manifest, reused=False)
+
+
+def _manifest(version_id: str, config: AssembleConfig, intake: Intake, selections: tuple[Selection, Selection],
+              all_rejects: list[RejectRecord], figures: Figures, index_info: dict[str, Any]) -> dict[str, Any]:
+    sft, preference = selections
+    kept_rows = [*sft.kept, *preference.kept]
+    dedup_rejects = [*sft.rejects["dedup"], *preference.rejects["dedup"]]
+    return {
+        "format": FORMAT_VERSION,
+        "version_id": version_id,
+        "config": config.hashed_part(),
+        "offline": not kept_rows or any(record.offline for record in kept_rows),
+        "counts": {"sft": len(sft.kept), "preference": len(preference.kept), "rejects": len(all_rejects)},
+        "inputs": {kind: len(hashes) for kind, hashes in intake.hashes.items()},
+        "mixture": [row.model_dump() for row in sft.mixture],
+        "preference_mixture": [row.model_dump() for row in preference.mixture],
+        "rejects_by_reason": _by_reason(all_rejects),
+        "dedup": {"removed": len(dedup_rejects), "by_reason": _by_reason(dedup_rejects)},
+        "decontamination": {
+            "enabled": config.decontamination.enabled,
+            "ngram_size": config.decontamination.ngram_size,
+            "removed": len(sft.rejects["decontaminate"]) + len(preference.rejects["decontaminate"]),
+            "bfcl_index": index_info,
+        },
+        "stats": figures.stats(),
+        "miss_func_rendering": {"mode": config.miss_func_rendering, "description": RENDERING_DESCRIPTIONS[config.miss_func_rendering],
+                                "samples": sum(1 for record in kept_rows if record.miss_func_rendered)},
+    }
