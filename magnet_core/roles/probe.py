@@ -37,8 +37,9 @@ _LOCAL = threading.local()
 
 
 def probe_call(session: BackendSession, call: FunctionCall) -> CallResult | None:
-    """Run `call` on a scratch copy. One worker thread is reused across probes (a fresh thread per probe
-    dominated the cost); per thread; a probe that times out poisons only that executor, which is then replaced."""
+    """Run `call` on a scratch copy. One executor per thread serves every probe of that thread (its
+    `decimal` context carries over between probes, as it always has); a probe that times out poisons
+    only that executor, which is then replaced."""
     scratch = scratch_copy(session)
     if scratch is None:
         return None
