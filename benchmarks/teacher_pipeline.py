@@ -1,7 +1,7 @@
 """The whole pipeline on a teacher model: plans/s and calls/s against a bare `litellm.acompletion` loop.
 
-Every model-backed role (query writer, call writer, teacher, negative sampler, error judge, student and
-the single-turn teacher) runs on the project's test server in `roles` mode, started as its own process
+Every model-backed role (query writer, call writer, teacher, negative sampler, error judge, student, and
+the single-turn query writer, call writer and teacher) runs on the project's test server in `roles` mode, started as its own process
 with injected latency, reached by real litellm over HTTP. In one run: a bare semaphore-bounded
 `litellm.acompletion` loop at the pipeline's concurrency, then the pipeline flow (training off, empty
 cache, one shard per stage so `--concurrency` is the calls in flight), then the same loop replaying

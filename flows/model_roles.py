@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from magnet_core.distill.single_turn import KINDS as SINGLE_TURN_KINDS
+from magnet_core.distill.single_turn import ROLES as SINGLE_TURN_ROLES
 from magnet_core.distill.single_turn import SingleTurnConfig
-from magnet_core.distill.stage import DISTILL_ROLES, DistillConfig
+from magnet_core.distill.stage import DISTILL_ROLES, LEAK_JUDGE, DistillConfig
 from magnet_core.graph.stage import GraphStageConfig
 from magnet_core.llm.registry import DEFAULT_ALIAS, ModelRegistryError, distinct_models, resolve_roles
 from magnet_core.llm.types import ModelConfig
@@ -73,10 +74,11 @@ def called_roles(config: "PipelineConfig") -> dict[str, list[str]]:
         calls["dependency_judge"] = ["graph"]
     for role in TRANSLATE_ROLES:
         calls.setdefault(role, []).append("translate")
-    for role in (*DISTILL_ROLES, "student"):
+    for role in (*DISTILL_ROLES, LEAK_JUDGE, "student"):  # the leak judge only with its own roles: entry
         calls.setdefault(role, []).append("distill")
     if any(getattr(config.single_turn, kind) for kind in SINGLE_TURN_KINDS):
-        calls.setdefault("teacher", []).append("single_turn")  # its queries and values are always offline
+        for role in (*SINGLE_TURN_ROLES, LEAK_JUDGE):  # query, call values, answer: each on its role's model
+            calls.setdefault(role, []).append("single_turn")
     return calls
 
 
@@ -114,6 +116,7 @@ def resolve_models(config: "PipelineConfig") -> ResolvedModels:
         by_role=by_role,  # the graph config names the judge that runs: `auto` never reaches the stage
         graph=config.graph.model_copy(update={"judge": "llm" if "dependency_judge" in by_role else "heuristic"}),
         translate=config.translate.model_copy(update={"models": slots(TRANSLATE_ROLES)}),
-        distill=config.distill.model_copy(update={"models": slots(DISTILL_ROLES), "student": by_role.get("student")}),
-        single_turn=config.single_turn.model_copy(update={"models": slots(("teacher",))}),
+        distill=config.distill.model_copy(update={"models": slots((*DISTILL_ROLES, LEAK_JUDGE)),
+                                                  "student": by_role.get("student")}),
+        single_turn=config.single_turn.model_copy(update={"models": slots((*SINGLE_TURN_ROLES, LEAK_JUDGE))}),
     )

@@ -23,9 +23,11 @@ from flows.model_roles import roles_this_run
 from flows.reporting import publish_cost_table, publish_spend, publish_summary, publish_task_costs, task_cost_rows
 from flows.stage_report import StageShortfall, report_stage, stage_row
 from flows.runners import build_task_runner
+from flows.setup_failures import quiet_failure_message, quiet_setup_tracebacks
 from flows.sizing import SizingState
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
 from flows.training_flow import train
+from magnet_core.llm.preflight import PreflightError
 from tasks.dataset_tasks import assemble_task, available_task
 from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
@@ -105,6 +107,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     if config.training is None and wanted & {"train_sft", "train_mdpo", "evaluate"}:
         raise ValueError(f"stage {until} needs training settings (config.training is empty)")
     started = time.perf_counter()
+    quiet_setup_tracebacks()  # a bad key or model is reported in one line, not a Prefect traceback
     run_id = config.run_name or flow_run.name or f"run-{int(time.time())}"
     workspace = Workspace.create(config.workdir, config.dataset_root, run_id)
     summary: dict[str, Any] = {"run_id": run_id, "until": until, "offline": config.offline, "status": "Running",
@@ -113,7 +116,14 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
     stages = config.resolved  # stage configs with their role slots filled from `models:`/`roles:`
     pool = pool_task(config.pool)  # loading calls no model; it tells whether the labeller has work
     calling = roles_this_run(config, wanted, pool_unlabelled=pool.unlabelled > 0)
-    summary["preflight_models"] = preflight_models(stages.distinct(calling), config.llm, workspace)  # raises: run fails
+    try:
+        summary["preflight_models"] = preflight_models(stages.distinct(calling), config.llm, workspace,
+                                                       aliases={model: alias for alias, model in config.models.items()})
+    except PreflightError as error:  # nothing ran: Failed with the one-line reason, no traceback, nothing published
+        message = quiet_failure_message(error)
+        if message is None:
+            raise
+        return Failed(message=message)
     try:
         with build_task_runner(config.runner) as runner:
             if "category_labeller" in calling and stages.labeller:  # once per run; every task reuses the labels
@@ -157,6 +167,13 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
         summary.update(status="Failed", message=str(stop), unfinished=stop.unfinished)
         _publish(summary, workspace, task_rows, config, started)
         return Failed(message=str(stop), data=stop)
+    except Exception as error:  # noqa: BLE001 - only a setup failure (key revoked mid-run) is handled here
+        message = quiet_failure_message(error)
+        if message is None:
+            raise
+        summary.update(status="Failed", message=message)
+        _publish(summary, workspace, task_rows, config, started)
+        return Failed(message=message)
     summary["status"] = "Completed"
     _publish(summary, workspace, task_rows, config, started)
     return summary

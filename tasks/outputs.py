@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import asdict
-from functools import lru_cache
 from pathlib import Path
+from threading import Lock
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,20 +65,59 @@ class StageOutput(BaseModel):
         return {"stage": self.stage, "key": self.key}
 
 
-@lru_cache(maxsize=8)
-def _load(settings: PoolSettings, labels: ArtifactRef | None) -> FunctionPool:
-    if labels is not None:  # the pool as loaded, with the run's stored labeller answers applied
-        stored = json.loads(read_verified(labels))
-        issues = tuple(PoolIssue(**issue) for issue in stored["issues"])
-        return apply_labels(_load(settings, None), stored["categories"], issues)
-    return load_pool(settings.kind, settings.source, strict=settings.strict)
+class _LoadedPools:
+    """Pools this process has loaded, keyed by their content fingerprint, never by their source alone.
+
+    A key of settings (a file path) alone would hand back the old pool after the file changed: the run
+    would silently synthesize from stale functions. `describe_pool` always loads afresh (once per run) and
+    files the result under its fingerprint; tasks then find it by the fingerprint their ref carries.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self._pools: OrderedDict[tuple, FunctionPool] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def get(self, key: tuple) -> FunctionPool | None:
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is not None:
+                self._pools.move_to_end(key)
+            return pool
+
+    def put(self, key: tuple, pool: FunctionPool) -> None:
+        with self._lock:
+            self._pools[key] = pool
+            self._pools.move_to_end(key)
+            while len(self._pools) > self._size:
+                self._pools.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pools.clear()
+
+
+LOADED_POOLS = _LoadedPools()
+
+
+def _labelled(raw: FunctionPool, labels: ArtifactRef | None) -> FunctionPool:
+    """The pool as loaded, with the run's stored labeller answers applied (none: as loaded)."""
+    if labels is None:
+        return raw
+    stored = json.loads(read_verified(labels))
+    issues = tuple(PoolIssue(**issue) for issue in stored["issues"])
+    return apply_labels(raw, stored["categories"], issues)
 
 
 def open_pool(ref: PoolRef) -> FunctionPool:
-    """The pool a task runs against, loaded once per process and checked against the run's fingerprint."""
-    pool = _load(ref.settings, ref.labels)
-    if pool.fingerprint() != ref.fingerprint:
-        raise ValueError(f"pool {ref.name} changed during the run (fingerprint {pool.fingerprint()} != {ref.fingerprint})")
+    """The pool a task runs against: loaded once per process per content, checked against the run's fingerprint."""
+    key = (ref.settings, ref.labels, ref.fingerprint)
+    pool = LOADED_POOLS.get(key)
+    if pool is None:
+        pool = _labelled(load_pool(ref.settings.kind, ref.settings.source, strict=ref.settings.strict), ref.labels)
+        if pool.fingerprint() != ref.fingerprint:
+            raise ValueError(f"pool {ref.name} changed during the run (fingerprint {pool.fingerprint()} != {ref.fingerprint})")
+        LOADED_POOLS.put(key, pool)
     return pool
 
 
@@ -86,7 +126,10 @@ def write_labels(path: Path, categories: dict[str, str], issues: tuple[PoolIssue
 
 
 def describe_pool(settings: PoolSettings, labels: ArtifactRef | None = None) -> PoolRef:
-    pool = _load(settings, labels)
+    """Loads the pool afresh (a changed file is seen) and remembers it under its fingerprint for `open_pool`."""
+    raw = load_pool(settings.kind, settings.source, strict=settings.strict)
+    pool = _labelled(raw, labels)
+    LOADED_POOLS.put((settings, labels, pool.fingerprint()), pool)
     return PoolRef(settings=settings, name=pool.name, fingerprint=pool.fingerprint(), functions=len(pool.specs),
                    simulated=pool.simulated, issues=tuple(str(issue) for issue in pool.issues),
-                   unlabelled=len(unlabelled(_load(settings, None))), labels=labels)
+                   unlabelled=len(unlabelled(raw)), labels=labels)

@@ -1,14 +1,15 @@
 """The pipeline's preflight: one uncached probe per model of a role the run calls, recorded in the run's ledger.
 
 Runs before the first stage (see `magnet_core.llm.preflight`); a failure raises `PreflightError`, which
-fails the flow run at once, before any shard could turn a bad key into rejects.
+the pipeline turns into a Failed run with its one-line message (flows/setup_failures.py), before any
+shard could turn a bad key into rejects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from magnet_core.llm.ledger import Ledger
 from magnet_core.llm.preflight import preflight
@@ -18,7 +19,7 @@ from tasks.workspace import Workspace
 
 
 def preflight_models(models: Sequence[tuple[tuple[str, ...], ModelConfig]], llm: LLMSettings,
-                     workspace: Workspace) -> int:
+                     workspace: Workspace, aliases: Mapping[ModelConfig, str] | None = None) -> int:
     """Probe each model (no cache: a stored answer proves nothing about today's key); returns the count."""
     if not models:
         return 0
@@ -28,7 +29,7 @@ def preflight_models(models: Sequence[tuple[tuple[str, ...], ModelConfig]], llm:
     client.budget = shared_budget(workspace.run_id, llm.max_cost_usd)
     client.ledger = Ledger(journal=workspace.ledger_dir / f"preflight-{uuid.uuid4().hex[:8]}.jsonl")
     try:
-        asyncio.run(preflight(client, list(models)))
+        asyncio.run(preflight(client, list(models), aliases))
     finally:
         client.ledger.close_journal()
     return len(models)

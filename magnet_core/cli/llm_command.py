@@ -22,6 +22,9 @@ def fake_llm(
     port: int = typer.Option(8000, help="TCP port; 0 picks a free one."),
     mode: str = typer.Option("echo", help="Answer mode: echo | hint | roles (plays every role) | script (needs --script-file)."),
     bad_rate: float = typer.Option(0.0, help="Share of answers replaced by a bad one (invalid JSON, made-up function, empty)."),
+    bad_kinds: str = typer.Option("invalid_json,unknown_function,empty", help="Comma list of bad answers to draw from: "
+                                  "invalid_json, unknown_function, empty, leak, paraphrased_leak, ungrounded "
+                                  "(roles mode: a writer uses a value the request never gave)."),
     script_file: Path = typer.Option(None, help="JSON list of rules {pattern, target, content, tool_calls} for script mode."),
     latency_ms: float = typer.Option(0.0, help="Delay added to every chat request."),
     fault: list[str] = typer.Option([], help="Injected fault with a rate, e.g. rate_limit=0.1 (repeatable)."),
@@ -52,6 +55,7 @@ def fake_llm(
             rates.append((name, float(rate)))
         except ValueError as error:
             raise typer.BadParameter(f"fault must look like NAME=RATE, got {item!r}") from error
+    kinds = tuple(kind.strip() for kind in bad_kinds.split(",") if kind.strip())
     api_key = None
     if api_key_env:
         api_key = os.environ.get(api_key_env)
@@ -59,7 +63,8 @@ def fake_llm(
             raise typer.BadParameter(f"environment variable {api_key_env} is not set")
     try:
         config = FakeServerConfig(latency_s=latency_ms / 1000, answers=AnswerRules(mode=mode, script=rules,  # type: ignore[arg-type]
-                                                                                       bad_rate=bad_rate, seed=seed),
+                                                                                       bad_rate=bad_rate, seed=seed,
+                                                                                       bad_kinds=kinds),
                                   fault_rates=tuple(rates), retry_after_s=retry_after_s, hang_s=hang_s,
                                   api_key=api_key, seed=seed, record_requests=record_requests)
     except ValueError as error:

@@ -34,9 +34,9 @@ def register(app: typer.Typer) -> None:
 
 def load_config(path: Path | None, workdir: str | None, runner: str | None, dask_address: str | None,
                 no_train: bool, teacher: str | None = None, api_base: str | None = None,
-                api_key_env: str | None = None):
+                api_key_env: str | None = None, leak_judge: bool = False):
     from flows.configs import PipelineConfig
-    from magnet_core.llm.registry import single_model
+    from magnet_core.llm.registry import DEFAULT_ALIAS, single_model
 
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path else {}
     if not isinstance(raw, dict):
@@ -53,6 +53,8 @@ def load_config(path: Path | None, workdir: str | None, runner: str | None, dask
         raw["models"] = {**raw.get("models", {}), **single_model(teacher, api_base, api_key_env)}
     elif api_base or api_key_env:
         raise typer.BadParameter("--api-base and --api-key-env go with --teacher MODEL")
+    if leak_judge:  # opt-in: the lone teacher alias never turns an extra-cost judge on by itself
+        raw["roles"] = {**raw.get("roles", {}), "leak_judge": raw.get("roles", {}).get("leak_judge", DEFAULT_ALIAS)}
     return PipelineConfig.model_validate(raw)
 
 
@@ -66,8 +68,14 @@ def run(
                                 "(the `teacher` alias), e.g. openai/gpt-4o-mini or hosted_vllm/Qwen2.5-7B-Instruct."),
     api_base: str = typer.Option(None, "--api-base", help="Base URL of the teacher's OpenAI-compatible server."),
     api_key_env: str = typer.Option(None, "--api-key-env", help="Environment variable holding the teacher's API key."),
+    leak_judge: bool = typer.Option(False, "--leak-judge", help="Also let the teacher judge every stored sample "
+                                    "for references to its private guidance (opt-in: one more call per sample)."),
+    debug: bool = typer.Option(False, "--debug", help="Keep Prefect's tracebacks for setup failures (bad key, "
+                               "unknown model, unreachable server), which otherwise end the run in one line."),
 ) -> None:
     """Run the whole pipeline flow (synthesis -> dataset -> SFT -> mDPO) and print where the outputs are."""
+    if debug:
+        os.environ["MAGNET_DEBUG"] = "1"  # read by flows/setup_failures.py (magnet_core never imports flows)
     from flows.local_api import describe, start_early, wait_or_explain
 
     where = os.environ.get("PREFECT_API_URL")
@@ -76,7 +84,8 @@ def run(
     from pydantic import ValidationError
 
     try:
-        config = load_config(config_path, workdir, runner, dask_address, no_train, teacher, api_base, api_key_env)
+        config = load_config(config_path, workdir, runner, dask_address, no_train, teacher, api_base, api_key_env,
+                             leak_judge)
     except ValidationError as error:
         typer.echo(f"invalid pipeline config:\n{error}", err=True)
         raise typer.Exit(code=2) from None

@@ -79,7 +79,8 @@ def summary_lines(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
-# Several sources under one role mean rows differ (e.g. single-turn queries written offline beside a teacher).
+# Several sources under one role mean rows differ (e.g. call values read by a call-writer model beside the
+# offline drafts that irrelevance queries state).
 MODELS_LEGEND = ("A model string: that model wrote the role's text; `offline`: the role's offline implementation (rules, no "
                  "model); `template`: fixed template text. A role lists every source found in the rows; each row's own "
                  "sources are in `metadata.models`.")

@@ -4,21 +4,27 @@ single: one function offered, one call. parallel: one function, several argument
 multiple: several functions of a class offered, the right one called. irrelevance: only functions that
 cannot serve the request are offered, and the answer is a refusal in text. Every sample runs against a
 fresh backend session and passes the same verification as the multi-turn data.
+
+Every role runs on its model when one is configured: the query writer writes the user query (stating
+every value; an irrelevance query asks what the offered functions cannot do), the call writer reads the
+reference calls back from it, the teacher answers (see `single_writing.py`); each row's
+`metadata.models` says which text came from which model and which from the offline roles.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from magnet_core.domain.functions import FunctionSpec
 from magnet_core.domain.plans import TurnLabel
 from magnet_core.domain.trajectory import CallResult, ChatMessage, PreferencePair, Reject, ToolCall, Trajectory
 from magnet_core.llm.types import LLMError
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
-from magnet_core.roles.call_writer import write_call_offline
 from magnet_core.roles.llm_role import (
     DEFAULT_MAX_REASKS,
     ITEM_LLM_ERRORS,
@@ -30,20 +36,20 @@ from magnet_core.roles.llm_role import (
     require_client,
     role_model_name,
 )
-from magnet_core.roles.query_writer import write_query_offline
 from magnet_core.roles.teacher import TeacherOutputError, miss_func_text, model_turn, summary_text
-from magnet_core.roles.values import ValueContext
 from magnet_core.distill.metadata import shuffled_tools
 from magnet_core.distill.replay import SYSTEM_PROMPT
 from magnet_core.distill.single_pairs import build_single_pair
-from magnet_core.distill.stage import DistillResult
+from magnet_core.distill.single_writing import STAGE, SampleText, draft_calls, write_sample_text
+from magnet_core.distill.judged_leaks import judged_leak
+from magnet_core.distill.stage import LEAK_JUDGE, DistillResult
 from magnet_core.translate.initial_state import initial_state_for
+from magnet_core.translate.writing import TranslationFailed
 from magnet_core.verify.checks import verify_trajectory
 from magnet_core.verify.outcomes import strict_outcome
 
 KINDS = ("single", "parallel", "multiple", "irrelevance")
 ROLES = ("query_writer", "call_writer", "teacher")
-STAGE = "single_turn"
 
 
 class SingleTurnConfig(BaseModel):
@@ -59,12 +65,12 @@ class SingleTurnConfig(BaseModel):
     models: RoleModels = Field(default_factory=RoleModels)
     max_concurrency: int = Field(default=8, ge=1, le=1024, description="Samples in flight (model teacher calls overlap)")
     max_reasks: int = Field(default=DEFAULT_MAX_REASKS, ge=0, le=10,
-                            description="Unusable teacher answers re-asked (error fed back) before the sample is rejected")
+                            description="Unusable model answers re-asked (error fed back) before the sample is rejected")
 
     @field_validator("models")
     @classmethod
     def _called_roles_only(cls, models: RoleModels) -> RoleModels:
-        return only_roles(models, ("teacher",), "single_turn")  # its queries and values are always offline
+        return only_roles(models, (*ROLES, LEAK_JUDGE), STAGE)  # the opt-in leak judge reads the teacher's text
 
     @model_validator(mode="after")
     def _check_pairs(self) -> "SingleTurnConfig":
@@ -75,13 +81,11 @@ class SingleTurnConfig(BaseModel):
 
     @property
     def offline(self) -> bool:
-        """Single-turn queries and argument values are always written offline (they must match the drafted
-        calls); only the teacher's answer can come from a model."""
-        return self.models.teacher is None
+        return self.models.offline_for(ROLES)
 
 
 def generate_single_turn(pool: FunctionPool, config: SingleTurnConfig, client: LLMClientLike | None = None) -> DistillResult:
-    require_client(client, config.models, ("teacher",))
+    require_client(client, config.models, ROLES)
     return asyncio.run(_generate_all(pool, config, client))
 
 
@@ -146,61 +150,77 @@ async def _sample(pool: FunctionPool, kind: str, index: int, config: SingleTurnC
     initial_state = (initial_state_for(classes, rng.randint(0, 2**31)) if pool.kind == "bfcl"
                      else pool.scenario_state(classes, config.seed * 100_003 + index))
     tools = list(shuffled_tools(offered, rng))
-    cost = 0.0
+    teacher = config.models.teacher
     with CallExecutor(pool.new_session(involved, initial_state)) as executor:
-        drafts = [write_call_offline(target, executor.session, ValueContext(), rng)]
-        executed = [strict_outcome(executor.execute(drafts[0].call))] if kind != "irrelevance" and config.models.teacher is None else []
-        if kind == "parallel":
-            for _ in range(rng.randint(2, 4)):  # each argument set is written after the previous one ran
-                again = write_call_offline(target, executor.session, ValueContext(), random.Random(rng.random()))
-                if all(again.call != d.call for d in drafts):
-                    drafts.append(again)
-                    if config.models.teacher is None:
-                        executed.append(strict_outcome(executor.execute(again.call)))
-            if len(drafts) < 2:
-                return [Reject(stage=STAGE, item_id=sample_id, reason="no_second_argument_set",
-                               detail=f"{target.name}: no distinct second argument set was found")]
-        query = write_query_offline([(target, d) for d in drafts], rng)
-        user = ChatMessage(role="user", content=query)
-        messages: list[ChatMessage] = []
-        results: list[CallResult] = []
-        if kind == "irrelevance" and config.models.teacher is None:
-            messages.append(ChatMessage(role="assistant", content=miss_func_text(target, rng)))
-        elif config.models.teacher is None:
-            tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=d.call) for i, d in enumerate(drafts))
-            results = executed
-            messages.append(ChatMessage(role="assistant", tool_calls=tool_calls))
-            messages += [ChatMessage(role="tool", tool_call_id=c.id, content=r.output_text()) for c, r in zip(tool_calls, results)]
-            messages.append(ChatMessage(role="assistant", content=summary_text(results, rng)))
-        else:
-            try:
-                hint = [] if kind == "irrelevance" else [d.call for d in drafts]  # irrelevance: the model refuses
-                outcome = await model_turn("teacher", hint, [ChatMessage(role="system", content=SYSTEM_PROMPT), user],
-                                           tools, executor, 0, client, config.models.teacher,
-                                           max_reasks=config.max_reasks, parallel=kind == "parallel")
-            except TeacherOutputError as error:
-                return [Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))]
-            except ITEM_LLM_ERRORS as error:
-                return [Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
-            messages, results, cost = outcome.messages, outcome.results, outcome.cost_usd
-    models = {"query_writer": OFFLINE, "call_writer": OFFLINE, "teacher": role_model_name(config.models.teacher)}
+        # offline answers are the executed drafts; with a call-writer model the calls come from the query
+        drafted = draft_calls(kind, target, executor, rng, execute=teacher is None and config.models.call_writer is None)
+        if drafted is None:
+            return [Reject(stage=STAGE, item_id=sample_id, reason="no_second_argument_set",
+                           detail=f"{target.name}: no distinct second argument set was found")]
+        drafts, executed = drafted
+        try:
+            text = await write_sample_text(pool, kind, target, drafts, tools, involved, initial_state, rng, config, client)
+            prompt = (ChatMessage(role="system", content=SYSTEM_PROMPT), ChatMessage(role="user", content=text.query))
+            messages, results, cost = await _answer(kind, target, text, executed, prompt, tools, executor, rng, config,
+                                                    client)
+        except TranslationFailed as error:
+            return [Reject(stage=STAGE, item_id=sample_id, reason=error.reason, detail=error.detail)]
+        except TeacherOutputError as error:
+            return [Reject(stage=STAGE, item_id=sample_id, reason="teacher_unusable", detail=str(error))]
+        except ITEM_LLM_ERRORS as error:
+            return [Reject(stage=STAGE, item_id=sample_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
+    # which model (or the offline role) wrote each text of the row: query, call values, answer (and who judged it)
+    judged = (LEAK_JUDGE,) if config.models.leak_judge is not None and teacher is not None else ()
+    models = {"query_writer": role_model_name(config.models.query_writer),
+              "call_writer": role_model_name(config.models.call_writer) if text.calls_by_model else OFFLINE,
+              "teacher": role_model_name(teacher), **config.models.names(judged)}
     metadata = {"category": kind, "plan_id": None, "plan_variant": None, "node_operations": [],
                 "turn_labels": ["irrelevance" if kind == "irrelevance" else "normal"], "source_pool": pool.name,
                 "pool_fingerprint": pool.fingerprint(), "initial_state": initial_state, "models": models,
                 "offline": all(m == "offline" for m in models.values()), "simulated": executor.session.simulated,
-                "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions(ROLES),
+                "seed": config.seed, "cost_usd": round(cost, 6), "prompt_versions": prompt_versions((*ROLES, *judged)),
                 "target_function": target.qualified_name}
-    trajectory = Trajectory(trajectory_id=sample_id, messages=(ChatMessage(role="system", content=SYSTEM_PROMPT), user, *messages),
-                            tools=tuple(tools), metadata=metadata)
+    trajectory = Trajectory(trajectory_id=sample_id, messages=(*prompt, *messages), tools=tuple(tools), metadata=metadata)
     label = TurnLabel.MISS_FUNC if kind == "irrelevance" else TurnLabel.NORMAL
-    reference = [[]] if kind == "irrelevance" else [[d.call for d in drafts]]
+    reference = [[]] if kind == "irrelevance" else [list(text.calls)]
     problems = verify_trajectory(trajectory, results, [label], reference, one_call_per_step=False)
     if problems:
         return [Reject(stage="verify", item_id=sample_id, reason=problems[0].code,
                        detail="; ".join(f"{p.code}: {p.detail}" for p in problems)[:2000],
                        payload={"messages": trajectory.to_openai_messages()})]
+    if config.models.teacher is not None:  # template text has no guidance to leak: only a model's text is judged
+        refused, judge_cost = await judged_leak(trajectory.messages, sample_id, "verify", config.models.leak_judge, client,
+                                                config.max_reasks, {"messages": trajectory.to_openai_messages()})
+        if refused is not None:
+            return [refused]
+        if judge_cost:
+            metadata = {**metadata, "cost_usd": round(cost + judge_cost, 6)}
+            trajectory = trajectory.model_copy(update={"metadata": metadata})
     if not want_pair:
         return [trajectory]
     offered_names = [spec.qualified_name for spec in offered]
     return [trajectory, build_single_pair(pool, kind, trajectory, reference[0], target.qualified_name, offered_names,
                                           involved, initial_state, f"{config.seed}:{kind}:{index}")]
+
+
+async def _answer(kind: str, target: FunctionSpec, text: SampleText, executed: list[CallResult],
+                  prompt: tuple[ChatMessage, ...], tools: list[dict[str, Any]], executor: CallExecutor,
+                  rng: random.Random, config: SingleTurnConfig, client) -> tuple[list[ChatMessage], list[CallResult], float]:
+    """(assistant and tool messages, executed results, cost of the sample's model calls so far and now).
+    Offline, the reference calls are the answer (`executed`: the drafts already run, else run here) or,
+    for irrelevance, a templated refusal; a teacher model answers with the calls as its hidden hint (none
+    for irrelevance: it refuses on its own), parallel calls in one message."""
+    teacher = config.models.teacher
+    if teacher is not None:
+        hint = [] if kind == "irrelevance" else text.calls
+        outcome = await model_turn("teacher", hint, list(prompt), tools, executor, 0, client, teacher,
+                                   max_reasks=config.max_reasks, parallel=kind == "parallel", stage=STAGE)
+        return outcome.messages, outcome.results, text.cost_usd + outcome.cost_usd
+    if kind == "irrelevance":
+        return [ChatMessage(role="assistant", content=miss_func_text(target, rng))], [], text.cost_usd
+    tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=call) for i, call in enumerate(text.calls))
+    results = [strict_outcome(executor.execute(c)) for c in text.calls] if text.calls_by_model else executed
+    messages = [ChatMessage(role="assistant", tool_calls=tool_calls),
+                *[ChatMessage(role="tool", tool_call_id=c.id, content=r.output_text()) for c, r in zip(tool_calls, results)],
+                ChatMessage(role="assistant", content=summary_text(results, rng))]
+    return messages, results, text.cost_usd

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from magnet_core.domain.trajectory import ChatMessage, PreferencePair, Reject, Trajectory
 from magnet_core.llm.types import ModelConfig
+from magnet_core.distill.judged_leaks import judged_leak, judged_pairs
 from magnet_core.distill.mined import mined_pairs
 from magnet_core.distill.metadata import scenario_metadata, shuffled_tools
 from magnet_core.distill.pairs import build_pair
@@ -36,6 +37,7 @@ from magnet_core.translate.models import TranslatedScenario
 from magnet_core.verify.checks import verify_trajectory
 
 DISTILL_ROLES = ("teacher", "negative_sampler", "error_judge")
+LEAK_JUDGE = "leak_judge"  # opt-in check (registry OPT_IN_ROLES): in the slots, metadata only when it runs
 STAGE = "distill"
 
 
@@ -55,11 +57,19 @@ class DistillConfig(BaseModel):
     @field_validator("models")
     @classmethod
     def _called_roles_only(cls, models: RoleModels) -> RoleModels:
-        return only_roles(models, DISTILL_ROLES, "distill")
+        return only_roles(models, (*DISTILL_ROLES, LEAK_JUDGE), "distill")
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles this config runs: the method's three, and the leak judge when a model plays it and a
+        model writes stored text (template text has no guidance to leak, so it is never judged)."""
+        writers = (self.models.teacher, self.models.negative_sampler)
+        judged = self.models.leak_judge is not None and any(model is not None for model in writers)
+        return (*DISTILL_ROLES, LEAK_JUDGE) if judged else DISTILL_ROLES
 
     @property
     def offline(self) -> bool:
-        return self.models.offline_for(DISTILL_ROLES) and self.student is None
+        return self.models.offline_for(self.roles) and self.student is None
 
 
 class DistillResult(BaseModel):
@@ -77,7 +87,7 @@ class DistillResult(BaseModel):
 
 def distill(pool: FunctionPool, translated: list[TranslatedScenario], config: DistillConfig,
             client: LLMClientLike | None = None) -> DistillResult:
-    require_client(client, config.models, DISTILL_ROLES)
+    require_client(client, config.models, config.roles)
     if config.student is not None and client is None:
         raise ValueError("a student model is configured for mined negatives but no LLM client was passed")
     return asyncio.run(_distill_all(pool, translated, config, client))
@@ -113,8 +123,8 @@ async def distill_scenario(pool: FunctionPool, translated: TranslatedScenario, c
     except ITEM_LLM_ERRORS as error:  # a budget stop propagates: the run halts and stays resumable
         return None, [], [Reject(stage=STAGE, item_id=scenario_id, reason="llm_error", detail=f"{type(error).__name__}: {error}")]
     system = ChatMessage(role="system", content=SYSTEM_PROMPT)
-    models = config.models.names(DISTILL_ROLES)
-    metadata = scenario_metadata(pool, translated, models, prompt_versions(DISTILL_ROLES), config.seed, run.cost_usd)
+    models = config.models.names(config.roles)
+    metadata = scenario_metadata(pool, translated, models, prompt_versions(config.roles), config.seed, run.cost_usd)
     trajectory = Trajectory(trajectory_id=f"{scenario_id}-traj", messages=(system, *[m for turn in run.turns for m in turn]),
                             tools=tuple(tools), scenario_id=scenario_id, metadata=metadata)
     problems = verify_trajectory(trajectory, run.results, [turn.label for turn in translated.turns], hints)
@@ -122,6 +132,15 @@ async def distill_scenario(pool: FunctionPool, translated: TranslatedScenario, c
         detail = "; ".join(f"{p.code}: {p.detail}" for p in problems)[:2000]
         return None, [], [Reject(stage="verify", item_id=trajectory.trajectory_id, reason=problems[0].code, detail=detail,
                                  payload={"messages": trajectory.to_openai_messages()})]
+    judge = config.models.leak_judge if LEAK_JUDGE in config.roles else None
+    refused, judge_cost = await judged_leak(trajectory.messages, trajectory.trajectory_id, "verify",
+                                            judge if config.models.teacher is not None else None, client,
+                                            config.max_reasks, {"messages": trajectory.to_openai_messages()})
+    if refused is not None:
+        return None, [], [refused]
+    if judge_cost:
+        metadata = {**metadata, "cost_usd": round(metadata["cost_usd"] + judge_cost, 6)}
+        trajectory = trajectory.model_copy(update={"metadata": metadata})
     pairs: list[PreferencePair] = []
     rejects: list[Reject] = []
     candidates = [p for p in perturbations(pool, list(translated.turns), rng) if p.error_type in config.error_types]
@@ -138,4 +157,5 @@ async def distill_scenario(pool: FunctionPool, translated: TranslatedScenario, c
     except ITEM_LLM_ERRORS as error:
         rejects.append(Reject(stage="distill.pairs", item_id=scenario_id, reason="llm_error",
                               detail=f"{type(error).__name__}: {error}"))
-    return trajectory, pairs, rejects
+    pairs, refused_pairs = await judged_pairs(pairs, judge, client, config.max_reasks)
+    return trajectory, pairs, rejects + refused_pairs

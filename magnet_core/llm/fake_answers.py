@@ -56,15 +56,22 @@ class ScriptRule:
         return Answer(content=self.content, tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 
 
-BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak")
+BAD_KINDS = ("invalid_json", "unknown_function", "empty", "leak", "paraphrased_leak", "ungrounded")
 LEAK_TEXT = " (As my private notes suggested.)"
+PARAPHRASED_LEAK_TEXT = " (I stuck to the steps I was handed before we started.)"  # past the pattern model
+GUESSED_TEXT, GUESSED_NUMBER = "guessed-value", 977_131
+WRITER_ROLES = ("query_writer", "call_writer")  # the roles whose answers `ungrounded` spoils
+_STATED_VALUE = re.compile(r'(with [\w ]+? )("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:e-?\d+)?|\[[^\]]*\]|\{[^}]*\})')
 
 
 @dataclass(frozen=True)
 class AnswerRules:
     """`bad_rate`: the share of answers replaced by a bad one of `bad_kinds` (drawn from a hash of the
     request, so the same request always gets the same answer and a re-ask, being a different request,
-    gets a fresh draw). `leak` appends a reference to private notes to a closing text."""
+    gets a fresh draw). `leak` appends a reference to private notes to a closing text; `paraphrased_leak`
+    one in words the pattern model does not list (what the leak judge is for); `ungrounded` (roles mode)
+    makes a writer use a value the request never gave: the query writer's query loses the values it
+    states, the call writer's call gets a guessed value."""
 
     mode: AnswerMode = "echo"
     script: tuple[ScriptRule, ...] = field(default_factory=tuple)
@@ -80,8 +87,9 @@ class AnswerRules:
             raise ValueError(f"bad_kinds must be some of {BAD_KINDS}, got {self.bad_kinds}")
 
 
-def bad_answer(body: dict[str, Any], answer: Answer, rules: AnswerRules) -> tuple[str | None, Answer]:
-    """(kind, answer): the answer replaced by a bad one for a `bad_rate` share of requests."""
+def bad_answer(body: dict[str, Any], answer: Answer, rules: AnswerRules, role: str | None = None) -> tuple[str | None, Answer]:
+    """(kind, answer): the answer replaced by a bad one for a `bad_rate` share of requests (`role`: the
+    role the roles mode recognised; kinds that do not apply to an answer leave it as it is)."""
     if rules.bad_rate <= 0:
         return None, answer
     digest = hashlib.sha256(f"{rules.seed}:{json.dumps(body.get('messages'), sort_keys=True, default=str)}".encode())
@@ -96,9 +104,30 @@ def bad_answer(body: dict[str, Any], answer: Answer, rules: AnswerRules) -> tupl
                             tool_calls=(_tool_call("function_that_does_not_exist", {"x": 1}, 0),))
     if kind == "empty":
         return kind, Answer(content="")
+    if kind == "ungrounded":
+        spoiled = ungrounded_answer(answer) if role in WRITER_ROLES else None
+        return ("ungrounded", spoiled) if spoiled is not None else (None, answer)
     if answer.content and not answer.tool_calls and not answer.content.lstrip().startswith("{"):
-        return kind, Answer(content=answer.content + LEAK_TEXT)
+        return kind, Answer(content=answer.content + (LEAK_TEXT if kind == "leak" else PARAPHRASED_LEAK_TEXT))
     return None, answer
+
+
+def ungrounded_answer(answer: Answer) -> Answer | None:
+    """A writer's answer with a value nobody gave: `{"query": ...}` with each stated value replaced by
+    "the usual one", or the first call with its first text/number argument guessed. None: nothing to spoil."""
+    if answer.content and answer.content.lstrip().startswith("{"):
+        query = json.loads(answer.content).get("query", "")
+        spoiled = _STATED_VALUE.sub(lambda m: m.group(1) + "the usual one", query)
+        return Answer(content=json.dumps({"query": spoiled})) if spoiled != query else None
+    if not answer.tool_calls:
+        return None
+    first = answer.tool_calls[0]["function"]
+    arguments = json.loads(first["arguments"])
+    for name, value in arguments.items():
+        if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            arguments[name] = GUESSED_TEXT if isinstance(value, str) else GUESSED_NUMBER
+            return Answer(None, (_tool_call(first["name"], arguments, 0), *answer.tool_calls[1:]), "tool_calls")
+    return None
 
 
 def answer_for(messages: list[dict[str, Any]], rules: AnswerRules) -> Answer:

@@ -7,10 +7,13 @@ stand-in for a model, never part of the factory:
 
 - query writer: states the calls' values in a templated request and *remembers* query -> calls, the way
   a model would understand its own words; the call writer then reads the calls back from that memory,
-  one per step (counting the calls already made after the query);
+  one per step (counting the calls already made after the query); the same two roles write the
+  single-turn samples (one call, several argument sets of one function, or an irrelevance request for a
+  function that is not offered);
 - teacher / negative sampler: follow the `<reference_calls>` guidance (all at once when asked to);
 - student: answers from the same memory with a deterministic share of mistakes (skips a call, refuses);
 - error judge: compares the listed correct and actual calls; simulator: fills the response schema;
+- leak judge: flags the first assistant text with a word of having been given guidance (`LEAK_CUES`);
   category labeller and dependency judge: keyword and field-name rules.
 Reference call text is untrusted: parsed only with `parse_calls`.
 """
@@ -34,21 +37,33 @@ from magnet_core.llm.fake_answers import (
 )
 from magnet_core.prompts import load_prompt
 from magnet_core.roles.llm_role import REASK_PREFIX
-PROMPT_ROLES = ("query_writer", "call_writer", "error_judge", "simulator", "category_labeller", "dependency_judge")
+PROMPT_ROLES = ("query_writer", "call_writer", "error_judge", "simulator", "category_labeller", "dependency_judge",
+                "leak_judge")
+# What the stand-in leak judge reads as "I was given guidance": wider than the pattern model on purpose,
+# so a paraphrase that model misses (`PARAPHRASED_LEAK_TEXT`) is caught here, as a model would catch it.
+LEAK_CUES = re.compile(r"\b(?:notes|hints?|guidance|instructions|briefed|(?:was|been) (?:handed|told|given)|"
+                       r"ahead of time|beforehand|before we started|cheat sheet|script)\b", re.IGNORECASE)
 _CALLS = re.compile(r"<calls>(.*?)</calls>", re.DOTALL)
 _JSON_LINE = re.compile(r"^(?:Functions \(JSON\)|Function \(JSON\)|Response schema): (.*)$", re.MULTILINE)
 
 
 class RoleMemory:
-    """query text -> the calls the query writer was asked to describe (shared by all requests)."""
+    """query text -> the calls the query writer was asked to describe (shared by all requests), and every
+    query text it wrote (what a test compares stored user messages with)."""
 
     def __init__(self) -> None:
         self._queries: dict[str, list[dict[str, Any]]] = {}
+        self._written: set[str] = set()
         self._lock = threading.Lock()
 
     def remember(self, query: str, context: str, calls: list[dict[str, Any]]) -> None:
         with self._lock:
             self._queries[_key(query, context)] = calls
+            self._written.add(query)
+
+    def written_queries(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._written)
 
     def recall(self, query: str, context: str) -> list[dict[str, Any]] | None:
         with self._lock:
@@ -99,7 +114,7 @@ def role_answer(body: dict[str, Any], messages: list[dict[str, Any]], memory: Ro
         return role, _teacher(messages, offered)
     handler = {"query_writer": _query_writer, "call_writer": _call_writer, "student": _student,
                "error_judge": _error_judge, "simulator": _simulator, "category_labeller": _labeller,
-               "dependency_judge": _dependency_judge}.get(role)
+               "dependency_judge": _dependency_judge, "leak_judge": _leak_judge}.get(role)
     if handler is None:
         return role, Answer(content="I am not sure what is being asked.")
     return role, handler(messages, offered, memory)
@@ -208,6 +223,16 @@ def _calls_on_line(text: str, label: str) -> list[tuple[str, str]]:
         return [(c.name, json.dumps(c.arguments, sort_keys=True)) for c in parse_calls(match.group(1))] if match else []
     except CallParseError:
         return []
+
+
+def _leak_judge(messages, offered, memory) -> Answer:
+    shown = re.search(r"^(\[.*\])$", prompt_text(without_feedback(messages)), re.MULTILINE)
+    for item in json.loads(shown.group(1)) if shown else []:
+        found = LEAK_CUES.search(item["text"])
+        if found:
+            return Answer(content=json.dumps({"leak": True, "message": item["position"], "quote": found.group(0),
+                                              "reason": "the assistant says it was given what to do"}))
+    return Answer(content=json.dumps({"leak": False, "message": None, "quote": "", "reason": "no reference to guidance"}))
 
 
 def _simulator(messages, offered, memory) -> Answer:

@@ -25,9 +25,10 @@ from aiohttp import web
 from magnet_core.llm.fake_answers import Answer, AnswerRules, answer_for, bad_answer, prompt_text
 from magnet_core.llm.fake_roles import RoleMemory, role_answer
 
-Fault = Literal["rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function", "truncated"]
+Fault = Literal["rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function", "truncated",
+                "revoked_key"]
 FAULTS: tuple[str, ...] = ("rate_limit", "server_error", "bad_request", "hang", "malformed", "unknown_function",
-                           "truncated")
+                           "truncated", "revoked_key")
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,8 @@ class FakeLLMServer:
         if fault == "rate_limit":
             headers = {"Retry-After": f"{config.retry_after_s:g}"} if config.retry_after_s is not None else {}
             return _error(429, "rate_limit_exceeded", "Rate limit reached, slow down.", headers)
+        if fault == "revoked_key":  # the key worked for earlier requests (preflight) and is refused from now on
+            return _error(401, "invalid_api_key", "Incorrect API key provided.")
         if fault == "server_error":
             return _error(500, "server_error", "The server had an error processing the request.")
         if fault == "bad_request":
@@ -203,12 +206,13 @@ class FakeLLMServer:
         if fault == "malformed":
             return web.Response(status=200, text='{"id": "chatcmpl-broken", "choices": [{"mess',
                                 content_type="application/json")
+        role = None
         if config.answers.mode == "roles":
             role, answer = role_answer(body, messages, self.memory)
             self.stats.by_role[role] += 1
         else:
             answer = answer_for(messages, config.answers)
-        kind, answer = bad_answer(body, answer, config.answers)
+        kind, answer = bad_answer(body, answer, config.answers, role)
         if kind is not None:
             self.stats.by_bad_answer[kind] += 1
         if fault == "unknown_function":
@@ -273,6 +277,11 @@ class FakeServerThread:
     @property
     def stats(self) -> ServerStats:
         return self.server.stats
+
+    @property
+    def memory(self) -> RoleMemory:
+        """The `roles` mode's memory: the queries its query writer wrote."""
+        return self.server.memory
 
     def start(self) -> "FakeServerThread":
         self._thread.start()

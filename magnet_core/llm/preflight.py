@@ -10,7 +10,7 @@ passes: the server answered and accepted the key, it is only busy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from magnet_core.llm.types import LLMError, LLMRequest, LLMTransientExhausted, ModelConfig
 
@@ -28,8 +28,11 @@ def probe_model(model: ModelConfig) -> ModelConfig:
     return model.model_copy(update={"max_retries": 0, "timeout_s": min(model.timeout_s, PREFLIGHT_TIMEOUT_S)})
 
 
-async def preflight(client, models: Sequence[tuple[tuple[str, ...], ModelConfig]]) -> None:
-    """Raise `PreflightError` listing every model that failed its probe. `client` must have no cache."""
+async def preflight(client, models: Sequence[tuple[tuple[str, ...], ModelConfig]],
+                    aliases: Mapping[ModelConfig, str] | None = None) -> None:
+    """Raise `PreflightError` listing every model that failed its probe. `client` must have no cache.
+
+    `aliases` (model -> its name under `models:`) lets the message name the config entry to fix."""
     if getattr(client, "cache", None) is not None:
         raise ValueError("preflight needs a client without a response cache: a cached answer proves nothing")
     results = await asyncio.gather(*(client.complete(PROBE, probe_model(model)) for _, model in models),
@@ -41,7 +44,8 @@ async def preflight(client, models: Sequence[tuple[tuple[str, ...], ModelConfig]
         if isinstance(result, LLMError):
             where = f" at {model.api_base}" if model.api_base else ""
             hint = " [server unreachable: is it running at api_base?]" if "Connection error" in str(result) else ""
-            problems.append(f"{model.model}{where} (roles: {', '.join(roles)}){hint}: {type(result).__name__}: {result}")
+            alias = f"models.{aliases[model]}: " if aliases and model in aliases else ""
+            problems.append(f"{alias}{model.model}{where} (roles: {', '.join(roles)}){hint}: {type(result).__name__}: {result}")
         elif isinstance(result, BaseException):
             raise result
     if problems:

@@ -2,7 +2,8 @@
 
 A user names models in one place, the pipeline config's top-level `models:` (alias -> `ModelConfig`)
 and `roles:` (role -> alias). One alias named `teacher` and nothing else puts every model-backed role
-of every configured stage on that model. `resolve_roles` turns the mapping into role -> `ModelConfig`
+of every configured stage on that model, except the opt-in checks (`OPT_IN_ROLES`: the leak judge), which
+run only when `roles:` maps them. `resolve_roles` turns the mapping into role -> `ModelConfig`
 for the roles the configured stages actually call, and refuses, naming the field, whatever cannot be
 meant: an unknown role, an alias that does not exist, an alias no role uses, or a model for a role no
 configured stage calls (a slot that would be silently ignored). Pure: no I/O, no stage imports.
@@ -19,10 +20,14 @@ DEFAULT_ALIAS = "teacher"
 ROLES: tuple[str, ...] = (
     "category_labeller",  # pool: category and tool class of functions the pool leaves unlabelled
     "dependency_judge",  # graph: judges candidates (its value feeds are what Insert's nested-call check reads)
-    "query_writer", "call_writer", "simulator",  # translate
+    "query_writer", "call_writer", "simulator",  # translate (both writers also write single-turn samples)
     "teacher", "negative_sampler", "error_judge",  # distill (teacher also answers single-turn samples)
+    "leak_judge",  # distill, opt-in: reads stored assistant text for references to the private guidance
     "student",  # distill: sampled without hints; judged wrong calls become mined negatives
 )
+# Checks layered beyond the method, at an extra call per sample: only a `roles:` entry turns them on; they
+# never follow the lone `teacher` alias (a user who names one model must not find a bill for a judge).
+OPT_IN_ROLES: frozenset[str] = frozenset({"leak_judge"})
 
 
 class ModelRegistryError(ValueError):
@@ -34,7 +39,8 @@ def resolve_roles(models: Mapping[str, ModelConfig], roles: Mapping[str, str],
     """role -> model for every role some configured stage calls and a model is named for.
 
     `called` maps a role to the configured stages that call it (empty/absent: no stage calls it).
-    A called role with no `roles:` entry uses the `teacher` alias when there is one, else stays offline.
+    A called role with no `roles:` entry uses the `teacher` alias when there is one, else stays offline;
+    an `OPT_IN_ROLES` role runs only with its own `roles:` entry.
     """
     problems: list[str] = []
     for role, alias in sorted(roles.items()):
@@ -52,7 +58,8 @@ def resolve_roles(models: Mapping[str, ModelConfig], roles: Mapping[str, str],
     for role in ROLES:
         if not list(called.get(role, ())):
             continue
-        alias = roles.get(role, DEFAULT_ALIAS if DEFAULT_ALIAS in models else None)
+        fallback = DEFAULT_ALIAS if DEFAULT_ALIAS in models and role not in OPT_IN_ROLES else None
+        alias = roles.get(role, fallback)
         if alias is not None:
             resolved[role] = models[alias]
     used = {alias for role, alias in roles.items()} | ({DEFAULT_ALIAS} if resolved and DEFAULT_ALIAS in models else set())

@@ -151,6 +151,15 @@ class _Gap(Sequence):
         return self._ordered[index if index < self._start else index + self._width]
 
 
+def pool_name(kind: str, specs: Sequence[FunctionSpec]) -> str:
+    """A file pool's name from what it offers (its tool classes), never from the file's name or place:
+    the name is stored with every sample, so a path in it would make a copied pool a new dataset."""
+    classes = sorted({spec.tool_class for spec in specs if spec.tool_class})
+    if not classes:
+        return kind
+    return "+".join(classes) if len(classes) <= 3 else f"{kind}-{len(classes)}-classes"
+
+
 @dataclass
 class SpecCollector:
     """Gathers one loader's results: good specs in order, and every refused entry with its reason."""

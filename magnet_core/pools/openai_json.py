@@ -3,6 +3,10 @@
 Accepted shapes: a JSON list of tools or `{"tools": [...]}` (.json), or one tool per line (.jsonl). A tool is
 `{"type": "function", "function": {...}}` or the bare function object; optional extension keys
 `response`, `category` and `tool_class` are kept.
+
+Where the file lives is not part of the pool: its name and every spec's `source_pool` come from what it
+offers (its tool classes), so the same tools copied or renamed give the same fingerprint, the same sample
+metadata and so the same dataset version. The path stays in `source` (run info, messages), never in data.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from typing import Any
 
 from magnet_core.domain.functions import FunctionSpec
 from magnet_core.execution.backends import BackendSession, SimulatedBackendSession
-from magnet_core.pools.base import FunctionPool, PoolIssue, PoolLoadError, SpecCollector
+from magnet_core.pools.base import FunctionPool, PoolIssue, PoolLoadError, SpecCollector, pool_name
 from magnet_core.pools.entries import spec_from_raw
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
+KIND = "openai-json"
 
 
 def load_openai_json_pool(source: str, strict: bool = False) -> FunctionPool:
@@ -32,11 +37,11 @@ def load_openai_json_pool(source: str, strict: bool = False) -> FunctionPool:
     collector = SpecCollector(source)
     entries = _entries(text, path.name, collector.issues, lines=path.suffix.lower() in (".jsonl", ".ndjson"))
     for location, raw in entries:
-        collector.add(spec_from_raw(raw, location, source_pool=f"openai-json:{path.name}", executable=False), location)
+        collector.add(spec_from_raw(raw, location, source_pool=KIND, executable=False), location)
     specs, issues = collector.finish(strict)
     return FunctionPool(
-        name=path.stem,
-        kind="openai-json",
+        name=pool_name(KIND, specs),
+        kind=KIND,
         source=str(path),
         specs=specs,
         session_factory=_simulated_session,

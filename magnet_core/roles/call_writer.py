@@ -122,13 +122,13 @@ def _compositions(total: int, sizes: list[int]):
 
 
 def call_writer_request(query: str, history: list[dict[str, Any]], tools: list[dict[str, Any]],
-                        turn_messages: list[dict[str, Any]] = (), sample_index: int = 0):
+                        turn_messages: list[dict[str, Any]] = (), sample_index: int = 0, stage: str = "translate"):
     """Step by step: `turn_messages` are this turn's calls so far with their outputs, so the next call
     can use a real value from the call before it."""
     prompt = load_prompt(ROLE)
     system = prompt.render(tools=json.dumps(tools, ensure_ascii=False))
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": query}, *turn_messages]
-    return build_request(ROLE, "translate", messages, tools, {"temperature": 0.0}, sample_index)
+    return build_request(ROLE, stage, messages, tools, {"temperature": 0.0}, sample_index)
 
 
 def parse_written_calls(response: LLMResponse, offered: set[str]) -> list[FunctionCall]:

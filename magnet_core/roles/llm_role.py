@@ -23,7 +23,8 @@ from magnet_core.llm.types import (
 from magnet_core.prompts import load_prompt
 
 OFFLINE = "offline"
-ROLE_NAMES = ("category_labeller", "query_writer", "call_writer", "teacher", "negative_sampler", "error_judge", "simulator")
+ROLE_NAMES = ("category_labeller", "query_writer", "call_writer", "teacher", "negative_sampler", "error_judge", "simulator",
+              "leak_judge")
 # Failures that condemn one item (it becomes a reject). Not among them on purpose: BudgetExceededError (the
 # run halts, resumable) and LLMSetupError (missing/wrong key, unknown model: the run aborts, nothing cached).
 ITEM_LLM_ERRORS = (LLMRequestError, LLMTransientExhausted, CircuitOpenError)
@@ -46,6 +47,7 @@ class RoleModels(BaseModel):
     negative_sampler: ModelConfig | None = None
     error_judge: ModelConfig | None = None
     simulator: ModelConfig | None = None
+    leak_judge: ModelConfig | None = None
 
     def for_role(self, role: str) -> ModelConfig | None:
         return getattr(self, role)

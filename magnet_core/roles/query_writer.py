@@ -68,7 +68,8 @@ def _sentence(text: str) -> str:
 
 
 def query_writer_request(specs: list[FunctionSpec], drafts: list[WrittenCall], history: list[dict[str, Any]],
-                         omit_param: str | None, initial_state: dict[str, Any], sample_index: int = 0):
+                         omit_param: str | None, initial_state: dict[str, Any], sample_index: int = 0,
+                         stage: str = "translate"):
     """The writer sees what the user knows: the starting state, the conversation, and the calls to ask for
     (the values they need; values an earlier output supplied are listed to be referred to, not repeated)."""
     prompt = load_prompt(ROLE)
@@ -86,7 +87,7 @@ def query_writer_request(specs: list[FunctionSpec], drafts: list[WrittenCall], h
     user = (f"Starting state the user knows (JSON):\n{state[:STATE_CHARS]}\n"
             f"Conversation so far (JSON messages):\n{context}\nWrite the next user message.")
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    return build_request(ROLE, "translate", messages, (), {"temperature": 0.7}, sample_index)
+    return build_request(ROLE, stage, messages, (), {"temperature": 0.7}, sample_index)
 
 
 def parse_query(response: LLMResponse, function_names: set[str], required_values: tuple[str, ...] = ()) -> str:

@@ -65,13 +65,14 @@ def offline_turn(hint: list[FunctionCall], executor: CallExecutor, turn_index: i
 async def model_turn(role: str, hint: list[FunctionCall] | None, history: list[ChatMessage], tools: list[dict[str, Any]],
                      executor: CallExecutor, turn_index: int, client: LLMClientLike, model: ModelConfig,
                      sample_index: int = 0, *, max_steps: int | None = None, max_reasks: int = DEFAULT_MAX_REASKS,
-                     parallel: bool = False) -> TurnOutcome:
+                     parallel: bool = False, stage: str = "distill") -> TurnOutcome:
     """`hint=None` samples a student as it is: no role prompt, only the conversation (mined negatives).
 
     Each step is asked until its answer is usable (parseable, offered functions, arguments that fit the
     schema, closing text that says nothing of the guidance), at most `max_reasks` times more. `max_steps`
     bounds the answers of the turn and always leaves one for the closing text. `parallel` keeps the calls
     of one answer in one message (single-turn "parallel" samples); otherwise each call is its own step.
+    `stage` is what the ledger books the requests under (distill, or single_turn).
     """
     outcome = TurnOutcome()
     schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
@@ -82,10 +83,10 @@ async def model_turn(role: str, hint: list[FunctionCall] | None, history: list[C
     for _ in range(steps + 1):  # + 1: the closing text always has its own step
         messages = [*system, *[m.to_openai() for m in history + outcome.messages]]
         if hint is None:
-            request = LLMRequest(role=role, stage="distill", messages=tuple(messages), tools=tuple(tools), params=params,
+            request = LLMRequest(role=role, stage=stage, messages=tuple(messages), tools=tuple(tools), params=params,
                                  prompt_version="student@plain", sample_index=sample_index)
         else:
-            request = build_request(role, "distill", messages, tools, params, sample_index)
+            request = build_request(role, stage, messages, tools, params, sample_index)
         try:
             (calls, text), cost = await complete_parsed(client, model, request, lambda r: checked_answer(r, schemas),
                                                         max_reasks, role)

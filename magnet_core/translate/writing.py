@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import copy
 import random
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from magnet_core.domain.calls import FunctionCall
 from magnet_core.domain.functions import FunctionSpec
@@ -25,13 +26,24 @@ from magnet_core.execution.backends import BackendSession
 from magnet_core.execution.executor import CallExecutor
 from magnet_core.pools.base import FunctionPool
 from magnet_core.roles.call_writer import WrittenCall, call_writer_request, parse_next_call, write_call_offline
-from magnet_core.roles.llm_role import ReaskExhausted, complete_parsed
+from magnet_core.roles.llm_role import ReaskExhausted, RoleModels, complete_parsed
 from magnet_core.roles.probe import scratch_copy
 from magnet_core.roles.query_writer import parse_query, query_writer_request, stated_values, write_query_offline
 from magnet_core.roles.simulator import simulate_output
 from magnet_core.roles.values import ValueContext
 from magnet_core.translate.models import CallTally, TranslateConfig
 from magnet_core.verify.outcomes import strict_outcome
+
+
+class WriterSettings(Protocol):
+    """What the writers read from a stage config: the translate stage's and the single-turn stage's
+    (both write queries and calls with the same roles, prompts and re-asks)."""
+
+    @property
+    def models(self) -> RoleModels: ...
+
+    @property
+    def max_reasks(self) -> int: ...
 
 
 class TranslationFailed(Exception):
@@ -69,24 +81,36 @@ async def draft_turn(specs: list[FunctionSpec], session: BackendSession, context
 
 async def write_query(pool: FunctionPool, specs: list[FunctionSpec], drafts: list[WrittenCall], omit: str | None,
                       history: list[dict[str, Any]], initial_state: dict[str, Any], rng: random.Random,
-                      config: TranslateConfig, client) -> tuple[str, float]:
+                      config: WriterSettings, client, *, stage: str = "translate",
+                      check: Callable[[str], None] | None = None) -> tuple[str, float]:
+    """`check` (raises ValueError) refuses a parsed query for a stage's own reason (single-turn: a value
+    the calls use is not in it); like any unusable answer, it is re-asked with the reason fed back."""
     if config.models.query_writer is None:
         return write_query_offline(list(zip(specs, drafts)), rng, omit), 0.0
-    request = query_writer_request(specs, drafts, history, omit, initial_state)
+    request = query_writer_request(specs, drafts, history, omit, initial_state, stage=stage)
     names = pool.plain_names  # built once per pool
     required = stated_values(drafts, omit)
+
+    def parse(response) -> str:
+        query = parse_query(response, names, required)
+        if check is not None:
+            check(query)
+        return query
+
     try:
-        return await complete_parsed(client, config.models.query_writer, request,
-                                     lambda r: parse_query(r, names, required), config.max_reasks, "query writer")
+        return await complete_parsed(client, config.models.query_writer, request, parse, config.max_reasks,
+                                     "query writer")
     except ReaskExhausted as error:
         raise TranslationFailed("query_writer_unusable", str(error)) from None
 
 
 async def write_calls(query: str, history: list[dict[str, Any]], specs: list[FunctionSpec], tools: list[dict[str, Any]],
-                      executor: CallExecutor, context: ValueContext, config: TranslateConfig, client,
-                      tally: CallTally) -> tuple[list[FunctionCall], list[CallResult], float]:
+                      executor: CallExecutor, context: ValueContext, config: WriterSettings, client,
+                      tally: CallTally, *, stage: str = "translate",
+                      check: Callable[[FunctionCall], None] | None = None) -> tuple[list[FunctionCall], list[CallResult], float]:
     """The call-writer model reads `query` and writes one call per step, each executed before the next is
-    asked; it stops after as many calls as the plan's turn has, or when it answers DONE."""
+    asked; it stops after as many calls as the plan's turn has, or when it answers DONE. `check` (raises
+    ValueError) refuses a parsed call for a stage's own reason, re-asked like any unusable answer."""
     schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
     by_name = {spec.name: spec for spec in specs}
     calls: list[FunctionCall] = []
@@ -94,11 +118,17 @@ async def write_calls(query: str, history: list[dict[str, Any]], specs: list[Fun
     turn_messages: list[dict[str, Any]] = []
     cost = 0.0
     for step in range(len(specs)):
-        request = call_writer_request(query, history, tools, turn_messages)
+        request = call_writer_request(query, history, tools, turn_messages, stage=stage)
+
+        def parse(response) -> FunctionCall | None:
+            call = parse_next_call(response, schemas)
+            if call is not None and check is not None:
+                check(call)
+            return call
+
         try:
-            call, step_cost = await complete_parsed(client, config.models.call_writer, request,
-                                                    lambda r: parse_next_call(r, schemas), config.max_reasks,
-                                                    f"call writer (step {step})")
+            call, step_cost = await complete_parsed(client, config.models.call_writer, request, parse,
+                                                    config.max_reasks, f"call writer (step {step})")
         except ReaskExhausted as error:
             raise TranslationFailed("call_writer_unusable", str(error)) from None
         cost += step_cost
@@ -120,7 +150,7 @@ async def write_calls(query: str, history: list[dict[str, Any]], specs: list[Fun
 
 
 async def execute_reference(call: FunctionCall, spec: FunctionSpec, executor: CallExecutor, context: ValueContext,
-                            config: TranslateConfig, client, tally: CallTally) -> tuple[CallResult, float]:
+                            config: WriterSettings, client, tally: CallTally) -> tuple[CallResult, float]:
     cost = 0.0
     if executor.session.simulated and config.models.simulator is not None:
         result, cost = await simulate_output(spec, call, client, config.models.simulator, max_reasks=config.max_reasks)

@@ -70,7 +70,8 @@ def _version(output: str) -> str:
 def test_sigkill_mid_translate_and_mid_distill_resumes_to_the_same_version_paying_nothing_twice(
         prefect_harness, tmp_path, make_config):
     env = {**os.environ, "PREFECT_API_URL": str(prefect_harness), "PYTHONPATH": str(REPO)}
-    with FakeServerThread(FakeServerConfig(prompt_tokens=100, completion_tokens=20, answers=AnswerRules(mode="hint"))) as server:
+    # roles mode: the query writer (translate and single-turn) and the teacher both get usable answers
+    with FakeServerThread(FakeServerConfig(prompt_tokens=100, completion_tokens=20, answers=AnswerRules(mode="roles"))) as server:
         code, output, uninterrupted = _run(server, _config(tmp_path, make_config, server, "a", "whole"), env, None)
         assert code == 0, output
         whole = _ledger(tmp_path / "a" / "work" / "runs" / "whole")

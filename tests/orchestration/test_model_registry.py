@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from flows.configs import PipelineConfig
-from magnet_core.llm.registry import ROLES
+from magnet_core.llm.registry import OPT_IN_ROLES, ROLES
 
 TEACHER = {"model": "hosted_vllm/qwen", "api_base": "http://127.0.0.1:9/v1"}
 
@@ -14,13 +14,17 @@ TEACHER = {"model": "hosted_vllm/qwen", "api_base": "http://127.0.0.1:9/v1"}
 def test_one_teacher_alias_fills_every_role_of_every_configured_stage():
     config = PipelineConfig(models={"teacher": TEACHER})  # graph.judge stays `auto`: the teacher judges too
     resolved = config.resolved
-    assert set(resolved.by_role) == set(ROLES)
+    assert set(resolved.by_role) == set(ROLES) - OPT_IN_ROLES, "opt-in checks (the leak judge) never follow the teacher"
+    assert resolved.distill.models.leak_judge is None and "leak_judge" not in resolved.distill.roles
     assert {m.model for m in resolved.by_role.values()} == {"hosted_vllm/qwen"}
     for role in ("query_writer", "call_writer", "simulator"):
         assert resolved.translate.models.for_role(role).model == "hosted_vllm/qwen"
     for role in ("teacher", "negative_sampler", "error_judge"):
         assert resolved.distill.models.for_role(role).model == "hosted_vllm/qwen"
     assert resolved.distill.student.model == resolved.single_turn.models.teacher.model == "hosted_vllm/qwen"
+    for role in ("query_writer", "call_writer"):  # single-turn queries and call values are the model's too
+        assert resolved.single_turn.models.for_role(role).model == "hosted_vllm/qwen"
+    assert not resolved.single_turn.offline
     assert resolved.judge.model == resolved.labeller.model == "hosted_vllm/qwen"
     assert resolved.graph.judge == "llm" and config.graph.judge == "auto"
     assert not config.offline and len(resolved.distinct()) == 1
@@ -36,6 +40,15 @@ def test_roles_map_a_second_model_and_the_rest_stay_on_the_teacher():
     assert resolved.distill.models.teacher.model == "hosted_vllm/qwen"
     assert resolved.judge.model == "hosted_vllm/qwen", "unmapped roles, the graph judge too, follow the teacher"
     assert {roles: model.model for roles, model in resolved.distinct()}.keys() >= {("student",)}
+
+
+def test_the_leak_judge_runs_only_when_roles_maps_it():
+    config = PipelineConfig(models={"teacher": TEACHER, "judge": {"model": "openai/gpt-4o-mini"}},
+                            roles={"leak_judge": "judge"})
+    distill = config.resolved.distill
+    assert distill.models.leak_judge.model == "openai/gpt-4o-mini" and distill.roles[-1] == "leak_judge"
+    assert PipelineConfig(models={"teacher": TEACHER}, roles={"leak_judge": "teacher"}).resolved.distill.models.leak_judge \
+        .model == "hosted_vllm/qwen", "one model for everything, the judge included, is one roles: line"
 
 
 def test_without_a_teacher_alias_only_mapped_roles_use_a_model():
@@ -77,7 +90,8 @@ def test_the_graph_judge_follows_the_registry(raw, judge):
     ({"translate": {"models": {"query_writer": TEACHER}}}, "translate.models: models are named once"),
     ({"translate": {"models": {"teacher": TEACHER}}}, "translate.models.teacher: the translate stage never calls"),
     ({"distill": {"models": {"category_labeller": TEACHER}}}, "distill.models.category_labeller: the distill stage never"),
-    ({"single_turn": {"models": {"query_writer": TEACHER}}}, "single_turn.models.query_writer: the single_turn stage never"),
+    ({"single_turn": {"models": {"simulator": TEACHER}}}, "single_turn.models.simulator: the single_turn stage never"),
+    ({"single_turn": {"models": {"query_writer": TEACHER}}}, "single_turn.models: models are named once"),
     ({"single_turn": {"models": {"teacher": TEACHER}}}, "single_turn.models: models are named once"),
     ({"distill": {"student": TEACHER}}, "distill.student: models are named once"),
     ({"models": {"teacher": {"model": "x", "api_key": "sk-1"}}}, "api_key"),
@@ -98,6 +112,10 @@ def test_magnet_run_teacher_flags_make_the_one_alias_config(tmp_path):
     assert (teacher.model, teacher.api_base, teacher.api_key_env) == ("openai/gpt-4o-mini", "http://127.0.0.1:9/v1", "MY_KEY")
     assert config.resolved.distill.models.error_judge == teacher
     assert config.resolved.judge == teacher and config.resolved.graph.judge == "llm", "--teacher judges the graph too"
+    assert config.resolved.distill.models.leak_judge is None, "--teacher alone never turns the leak judge on"
+    judged = load_config(None, str(tmp_path), None, None, True, "openai/gpt-4o-mini", leak_judge=True)
+    assert judged.roles == {"leak_judge": "teacher"} and judged.resolved.distill.models.leak_judge.model == "openai/gpt-4o-mini"
+    assert judged.resolved.single_turn.models.leak_judge == judged.resolved.distill.models.leak_judge
 
 
 def test_example_configs_validate():

@@ -8,8 +8,12 @@ cache nothing, so that the run after the fix does all the work.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,6 +21,8 @@ from typer.testing import CliRunner
 
 from magnet_core.cli.main import app
 from magnet_core.llm.fake_server import FakeServerConfig, FakeServerThread
+
+from .test_roles_this_run import TOOLS as UNLABELLED_TOOLS
 
 KEY_ENV = "MAGNET_TEST_PREFLIGHT_KEY"
 
@@ -28,10 +34,10 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/v1"  # nothing listens there once the socket is closed
 
 
-def _write_config(tmp_path, make_config, model: dict) -> str:
+def _write_config(tmp_path, make_config, model: dict, **changes) -> str:
     config = make_config(tmp_path, max_plans=2, shard_size=4,
                          single_turn={"single": 1, "parallel": 0, "multiple": 0, "irrelevance": 0},
-                         models={"teacher": {"max_retries": 6, "timeout_s": 20.0, **model}})
+                         models={"teacher": {"max_retries": 6, "timeout_s": 20.0, **model}}, **changes)
     path = tmp_path / "pipeline.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
     return str(path)
@@ -119,3 +125,51 @@ def bfcl_pool_small():
     pool = load_pool("bfcl", None)
     plans = sample_plans(build_graph(pool, GraphStageConfig()), pool, PlanStageConfig(max_plans=2))
     return pool, plans[:2]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli_run(config_path: str, env: dict, *extra: str) -> subprocess.CompletedProcess:
+    """`magnet run` as a user runs it: its own process, the output a terminal would show."""
+    return subprocess.run([sys.executable, "-m", "magnet_core.cli.main", "run", "--config", config_path, *extra],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("case", ["missing_key", "unreachable", "revoked_mid_run"])
+def test_a_setup_failure_ends_the_cli_in_one_message_without_a_traceback(prefect_harness, tmp_path, make_config, case):
+    """Issue 11: the user sees which model/alias failed and why, and a non-zero exit; no Prefect stack."""
+    env = {k: v for k, v in os.environ.items() if k not in (KEY_ENV, "MAGNET_DEBUG")}
+    env.update(PREFECT_API_URL=prefect_harness, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
+    if case != "missing_key":
+        env[KEY_ENV] = "sk-right-key"
+    revoked, changes = {}, {}
+    if case == "revoked_mid_run":  # the probe passes, then every call is refused: the labeller (a task without
+        # retries, whose failure Prefect's task engine logs with a traceback) meets the refusal first
+        revoked = {"schedule": (None,), "fault_rates": (("revoked_key", 1.0),)}
+        pool_file = tmp_path / "tools.json"
+        pool_file.write_text(json.dumps(UNLABELLED_TOOLS))
+        changes = {"pool": {"kind": "openai-json", "source": str(pool_file)}}
+    with FakeServerThread(FakeServerConfig(api_key="sk-right-key", **revoked)) as server:
+        model = {"model": "openai/fake-model", "api_base": _closed_port_url() if case == "unreachable" else server.url,
+                 "api_key_env": KEY_ENV, "max_retries": 0}
+        result = _cli_run(_write_config(tmp_path, make_config, model, **changes), env, "--no-train")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    expected = {"missing_key": f"environment variable {KEY_ENV} (api_key_env) is not set",
+                "unreachable": "server unreachable", "revoked_mid_run": "HTTP 401"}[case]
+    assert expected in result.stderr and "openai/fake-model" in result.stderr, output
+    if case == "revoked_mid_run":
+        assert "failed its setup mid-run" in result.stderr and server.stats.chat_requests > 1
+    else:
+        assert "preflight failed, no stage was started" in result.stderr and "models.teacher" in result.stderr
+    assert "sk-right-key" not in output
+
+
+def test_debug_keeps_the_traceback_of_a_setup_failure(prefect_harness, tmp_path, make_config):
+    env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+    env.update(PREFECT_API_URL=prefect_harness, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
+    model = {"model": "openai/fake-model", "api_base": _closed_port_url(), "api_key_env": KEY_ENV, "max_retries": 0}
+    result = _cli_run(_write_config(tmp_path, make_config, model), env, "--no-train", "--debug")
+    assert result.returncode != 0 and "Traceback" in result.stderr and "PreflightError" in result.stderr

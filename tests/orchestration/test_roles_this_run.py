@@ -121,11 +121,11 @@ def test_the_labeller_runs_once_per_run_on_the_ledger_and_every_load_reuses_its_
         assert second["pool"]["fingerprint"] == first["pool"]["fingerprint"]
 
     # the stored answers alone rebuild the labelled pool: no server, no response cache, no labeller call
-    from tasks.outputs import PoolSettings, _load, describe_pool
+    from tasks.outputs import LOADED_POOLS, PoolSettings, describe_pool
     from tasks.refs import ArtifactRef, sha256_bytes
 
     shutil.rmtree(tmp_path / "work" / "llm-cache")
-    _load.cache_clear()
+    LOADED_POOLS.clear()
     [labels] = tmp_path.glob("work/artifacts/pool/*.labels.json")
     ref = ArtifactRef(kind="json", path=str(labels), sha256=sha256_bytes(labels.read_bytes()))
     settings = PoolSettings(kind="openai-json", source=str(pool_file))

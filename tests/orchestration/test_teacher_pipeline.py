@@ -1,8 +1,9 @@
 """The whole pipeline (training off) with every model-backed role on one scripted teacher over HTTP.
 
 The teacher is the project's test server in `roles` mode (it plays each role from its versioned prompt)
-reached by real litellm: translate yield, rejects with reasons, re-asks, the ledger against the
-server's own counts, and no hint text in any stored row are all checked on what the run wrote.
+reached by real litellm: translate and single-turn yield, rejects with reasons, re-asks, the ledger
+against the server's own counts, single-turn and irrelevance queries written by the model (not our
+templates), and no hint text in any stored row are all checked on what the run wrote.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from magnet_core.verify.leaks import leak_phrase
 PLANS = 14
 CLASSES = "GorillaFileSystem,MathAPI,MessageAPI,TwitterAPI,TicketAPI,TradingBot,TravelAPI,VehicleControlAPI"
 PRICE_IN, PRICE_OUT = 1.0, 2.0  # USD per 1M tokens, as `teacher_model` prices the fake model
+SINGLE_TURN = ("single", "parallel", "multiple", "irrelevance")
 
 
 def _config(make_config, teacher, server, tmp_path: Path):
@@ -47,7 +49,7 @@ def test_every_role_on_a_scripted_teacher_end_to_end(prefect_harness, tmp_path, 
     with FakeServerThread(FakeServerConfig(answers=rules)) as server:
         state = pipeline_flow(config=_config(make_config, teacher, server, tmp_path), return_state=True)
         summary = state.result(raise_on_failure=False)
-        stats = server.stats.as_dict()
+        stats, written = server.stats.as_dict(), server.memory.written_queries()
     assert state.is_completed(), state.message
     assert summary["offline"] is False
 
@@ -57,6 +59,8 @@ def test_every_role_on_a_scripted_teacher_end_to_end(prefect_harness, tmp_path, 
     for name in ("distill", "single_turn"):
         row = _stage(summary, name)
         assert row["items_out"] + row["rejects"] >= row["items_in"] > 0  # every item: an output or a reject
+    single_turn = _stage(summary, "single_turn")
+    assert single_turn["items_out"] / single_turn["items_in"] >= min_yield, summary
     rejects = _rows(Path(summary["dataset_path"]), "rejects")
     assert rejects.empty or rejects["reason"].map(bool).all()
 
@@ -73,13 +77,29 @@ def test_every_role_on_a_scripted_teacher_end_to_end(prefect_harness, tmp_path, 
     expected = (stats["prompt_tokens"] * PRICE_IN + stats["completion_tokens"] * PRICE_OUT) / 1e6
     assert ledger["cost_usd"].sum() == pytest.approx(expected, rel=1e-6)
     assert summary["costs"]["calls"] == len(ledger)
+    single_turn_calls = ledger[ledger["stage"] == "single_turn"]["role"].value_counts()
+    assert {"query_writer", "call_writer", "teacher"} <= set(single_turn_calls.index), single_turn_calls
 
     dataset = Path(summary["dataset_path"])
     stored = [text for table in ("sft", "preference") for column in ("messages", "prompt", "chosen", "rejected")
               for text in _rows(dataset, table).get(column, pd.Series(dtype=str)).tolist()]
     assert stored, "the run stored no rows"
+    _assert_single_turn_rows_are_the_models(_rows(dataset, "sft"), written)
     for text in stored:
         assert "reference_calls" not in text and LEAK_TEXT.strip() not in text
         for message in json.loads(text):
             if message.get("role") == "assistant":
                 assert leak_phrase(message.get("content")) is None, message
+
+
+def _assert_single_turn_rows_are_the_models(sft: pd.DataFrame, written: frozenset[str]) -> None:
+    """Every single-turn and irrelevance row's query is text the server's query writer wrote, and the row
+    says so; its calls are the call writer's, except irrelevance (no calls: the teacher refuses)."""
+    rows = sft[sft["category"].isin(SINGLE_TURN)]
+    assert set(rows["category"]) >= {"single", "irrelevance"}, set(rows["category"])
+    for _, row in rows.iterrows():
+        query = next(m["content"] for m in json.loads(row["messages"]) if m["role"] == "user")
+        assert query in written, query
+        models = json.loads(row["metadata"])["models"]
+        assert models["query_writer"] == models["teacher"] == "openai/fake-model"
+        assert models["call_writer"] == ("offline" if row["category"] == "irrelevance" else "openai/fake-model")
