@@ -41,7 +41,7 @@ async def mined_pairs(pool: FunctionPool, translated: TranslatedScenario, chosen
         try:
             with new_executor(pool, translated) as executor:
                 for earlier in turns[:k]:
-                    executor.execute_all(list(earlier.reference_calls))
+                    await executor.aexecute_all(list(earlier.reference_calls))
                 sampled = await model_turn("student", None, prompt, offered, executor, k, client, config.student,
                                            max_steps=len(turn.reference_calls) + EXTRA_STEPS, max_reasks=config.max_reasks)
         except TeacherOutputError as error:
@@ -59,7 +59,7 @@ async def mined_pairs(pool: FunctionPool, translated: TranslatedScenario, chosen
         try:
             with new_executor(pool, translated) as executor:  # second pass: the wrong calls as a misleading hint
                 for earlier in turns[:k]:
-                    executor.execute_all(list(earlier.reference_calls))
+                    await executor.aexecute_all(list(earlier.reference_calls))
                 outcome = await run_turn("negative_sampler", pool, turn, made, prompt, offered, executor, rng,
                                          config.models.negative_sampler, client, max_reasks=config.max_reasks)
         except TeacherOutputError as error:

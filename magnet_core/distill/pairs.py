@@ -35,7 +35,7 @@ async def build_pair(pool: FunctionPool, translated: TranslatedScenario, chosen_
     chosen = chosen_run.turns[k][1:]
     with new_executor(pool, translated) as executor:
         for turn in turns[:k]:
-            executor.execute_all(list(turn.reference_calls))
+            await executor.aexecute_all(list(turn.reference_calls))
         try:
             if perturbation.error_type == 4:
                 outcome = offline_turn(list(perturbation.hint), executor, k,

@@ -219,7 +219,7 @@ async def _answer(kind: str, target: FunctionSpec, text: SampleText, executed: l
     if kind == "irrelevance":
         return [ChatMessage(role="assistant", content=miss_func_text(target, rng))], [], text.cost_usd
     tool_calls = tuple(ToolCall(id=f"call_0_{i}", function=call) for i, call in enumerate(text.calls))
-    results = [strict_outcome(executor.execute(c)) for c in text.calls] if text.calls_by_model else executed
+    results = [strict_outcome(await executor.aexecute(c)) for c in text.calls] if text.calls_by_model else executed
     messages = [ChatMessage(role="assistant", tool_calls=tool_calls),
                 *[ChatMessage(role="tool", tool_call_id=c.id, content=r.output_text()) for c, r in zip(tool_calls, results)],
                 ChatMessage(role="assistant", content=summary_text(results, rng))]

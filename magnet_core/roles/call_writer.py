@@ -22,7 +22,7 @@ from magnet_core.execution.executor import argument_problem
 from magnet_core.llm.types import LLMResponse
 from magnet_core.prompts import load_prompt
 from magnet_core.roles.llm_role import build_request
-from magnet_core.roles.probe import harvest_state, probe_call
+from magnet_core.roles.probe import Snapshot, harvest_state, probe_call
 from magnet_core.roles.values import FROM_ARGUMENT, Candidate, ValueContext, candidates
 
 ROLE = "call_writer"
@@ -43,7 +43,8 @@ class WrittenCall:
 
 def write_call_offline(spec: FunctionSpec, session: BackendSession, context: ValueContext, rng: random.Random,
                        probe: bool = True) -> WrittenCall:
-    context.state = harvest_state(session) if probe else []
+    snapshot = Snapshot(session) if probe else None  # the session is not called until the call is written
+    context.state = harvest_state(snapshot) if snapshot else []
     required = spec.required_params
     optional = [name for name in spec.param_properties if name not in required]
     options = {name: candidates(spec, name, context, rng) for name in spec.param_properties}
@@ -65,7 +66,7 @@ def write_call_offline(spec: FunctionSpec, session: BackendSession, context: Val
             if not probe:
                 return WrittenCall(call, sources, None, 0)
             probes += 1
-            result = probe_call(session, call)
+            result = probe_call(snapshot, call)
             if result is None:
                 return WrittenCall(call, sources, None, probes)
             written = WrittenCall(call, sources, result.ok, probes)

@@ -57,7 +57,7 @@ def offline_turn(hint: list[FunctionCall], executor: CallExecutor, turn_index: i
     """Follow the hint as given, one call per step, then close with `closing(results)`."""
     outcome = TurnOutcome()
     for call in hint:
-        _append_call(outcome, call, executor, turn_index)
+        _append_call(outcome, call, strict_outcome(executor.execute(call)), turn_index)
     outcome.messages.append(ChatMessage(role="assistant", content=closing(outcome.results)))
     return outcome
 
@@ -98,10 +98,10 @@ async def model_turn(role: str, hint: list[FunctionCall] | None, history: list[C
             outcome.messages.append(ChatMessage(role="assistant", content=text))
             return outcome
         if parallel:
-            _append_calls(outcome, calls, executor, turn_index)
+            _append_calls(outcome, calls, [strict_outcome(await executor.aexecute(call)) for call in calls], turn_index)
         else:
             for call in calls:  # several calls in one answer still become one call per step
-                _append_call(outcome, call, executor, turn_index)
+                _append_call(outcome, call, strict_outcome(await executor.aexecute(call)), turn_index)
     raise TeacherOutputError(f"{role} made {len(outcome.results)} calls without closing the turn in text")
 
 
@@ -137,18 +137,16 @@ def parse_teacher_answer(response: LLMResponse, offered: set[str]) -> tuple[list
     return calls, None
 
 
-def _append_calls(outcome: TurnOutcome, calls: list[FunctionCall], executor: CallExecutor, turn_index: int) -> None:
+def _append_calls(outcome: TurnOutcome, calls: list[FunctionCall], results: list[CallResult], turn_index: int) -> None:
     """Several calls in one assistant message (parallel), each answered by its own tool message."""
     ids = [f"call_{turn_index}_{len(outcome.results) + i}" for i in range(len(calls))]
-    results = [strict_outcome(executor.execute(call)) for call in calls]
     outcome.messages.append(ChatMessage(role="assistant", tool_calls=tuple(ToolCall(id=i, function=c) for i, c in zip(ids, calls))))
     outcome.messages += [ChatMessage(role="tool", tool_call_id=i, content=r.output_text()) for i, r in zip(ids, results)]
     outcome.results += results
 
 
-def _append_call(outcome: TurnOutcome, call: FunctionCall, executor: CallExecutor, turn_index: int) -> None:
+def _append_call(outcome: TurnOutcome, call: FunctionCall, result: CallResult, turn_index: int) -> None:
     call_id = f"call_{turn_index}_{len(outcome.results)}"
-    result = strict_outcome(executor.execute(call))
     outcome.messages.append(ChatMessage(role="assistant", tool_calls=(ToolCall(id=call_id, function=call),)))
     outcome.messages.append(ChatMessage(role="tool", tool_call_id=call_id, content=result.output_text()))
     outcome.results.append(result)

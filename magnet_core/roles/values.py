@@ -9,6 +9,7 @@ shuffle inside each rank gives variety across scenarios.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from dataclasses import dataclass, field
@@ -44,12 +45,14 @@ SYNONYMS: dict[str, set[str]] = {
 }
 
 
-def tokens(name: str) -> set[str]:
+@functools.lru_cache(maxsize=65_536)
+def tokens(name: str) -> frozenset[str]:
+    """Cached: candidate scoring asks for the same few hundred state keys hundreds of thousands of times."""
     found = {t.lower() for t in _SPLIT.split(name) if t and t.lower() not in _GENERIC_TOKENS} or {name.lower()}
     found |= {t[:-1] for t in found if t.endswith("s") and len(t) > 3}
     for token in list(found):
         found |= SYNONYMS.get(token, set())
-    return found
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def description_tokens(schema: dict[str, Any]) -> set[str]:
     return found | {w[:-1] for w in found if w.endswith("s")}
 
 
-def _match(key: str, param: str, wanted: set[str]) -> float:
+def _match(key: str, param: str, wanted: frozenset[str]) -> float:
     if key == param:
         return 10.0
     have = tokens(key)

@@ -215,7 +215,7 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
         query, query_cost = await write_query(pool, specs, written, None, history, known.initial_state, rng, config, client)
         return Turn(index=index, query=query, reference_calls=tuple(w.call for w in written), results=tuple(results),
                     offered_functions=offered), cost + query_cost, None
-    drafts = draft_turn(specs, session, context, rng, config, asked)
+    drafts = await draft_turn(specs, session, context, rng, config, asked)
     query, cost = await write_query(pool, specs, drafts, None, history, known.initial_state, rng, config, client)
     calls, results, calls_cost = await write_calls(query, history, specs, [pool.spec(n).to_openai_tool() for n in tools],
                                                    executor, context, config, client, tally)

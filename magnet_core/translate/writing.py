@@ -53,7 +53,7 @@ class TranslationFailed(Exception):
         self.detail = detail
 
 
-def draft_turn(specs: list[FunctionSpec], session: BackendSession, context: ValueContext, rng: random.Random,
+async def draft_turn(specs: list[FunctionSpec], session: BackendSession, context: ValueContext, rng: random.Random,
                config: TranslateConfig, asked: WrittenCall | None = None) -> list[WrittenCall]:
     """The turn's calls as the offline writer would make them, run on a scratch copy (the live session
     and `context` untouched), so the second draft can use the first draft's real output. `asked`: the
@@ -71,7 +71,7 @@ def draft_turn(specs: list[FunctionSpec], session: BackendSession, context: Valu
     with CallExecutor(scratch, timeout_s=config.call_timeout_s) as executor:
         for position, spec in enumerate(specs):
             draft = first_or_new(position, spec, scratch, scratch_context, True)
-            result = strict_outcome(executor.execute(draft.call))
+            result = strict_outcome(await executor.aexecute(draft.call))
             if result.ok:
                 scratch_context.add_output(result.output)
                 scratch_context.add_arguments(draft.call.arguments)
@@ -155,7 +155,7 @@ async def execute_reference(call: FunctionCall, spec: FunctionSpec, executor: Ca
     if executor.session.simulated and config.models.simulator is not None:
         result, cost = await simulate_output(spec, call, client, config.models.simulator, max_reasks=config.max_reasks)
     else:
-        result = strict_outcome(executor.execute(call))
+        result = strict_outcome(await executor.aexecute(call))
     tally.record(result)
     if result.ok:
         context.add_output(result.output)
