@@ -133,6 +133,7 @@ def main() -> None:
           f"server_latency_ms={args.latency_ms:g}, flow wall {wall:.1f} s, LLM window {window:.1f} s")
     print(f"stages: " + ", ".join(f"{name} {row['items_out']}/{row['items_in']}" for name, row in stages.items()))
     print(f"calls by role: {stats['by_role']}")
+    print(f"dataset version: {summary.get('dataset_version')}")
     print(f"plans/s (whole flow):        {plans / wall:8.2f}")
     print(f"pipeline calls/s (server):   {pipeline_rate:8.1f}")
     print(f"bare loop, same requests:    {replay_rate:8.1f}  (the pipeline's {len(bodies)} request bodies replayed)")

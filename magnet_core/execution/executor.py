@@ -25,6 +25,7 @@ import threading
 import time
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -185,12 +186,19 @@ def argument_problem(parameters: dict[str, Any], arguments: dict[str, Any]) -> s
     unknown = sorted(set(arguments) - set(properties))
     if unknown and parameters.get("additionalProperties", False) is False:
         return f"unknown parameter(s) {unknown}; expected some of {sorted(properties)}"
-    validator = jsonschema.Draft202012Validator(parameters)
+    validator = _validator(json.dumps(parameters, sort_keys=True, default=str))
     error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
     if error is None:
         return None
     where = ".".join(str(p) for p in error.absolute_path) or "arguments"
     return f"{where}: {error.message}"
+
+
+@lru_cache(maxsize=4096)
+def _validator(schema_json: str) -> jsonschema.protocols.Validator:
+    """One validator per schema (keyed by its canonical JSON, so an edited dict is a new schema): building
+    one per call cost more than validating."""
+    return jsonschema.Draft202012Validator(json.loads(schema_json))
 
 
 def _jsonable(value: Any) -> Any:

@@ -48,36 +48,51 @@ _JSON_LINE = re.compile(r"^(?:Functions \(JSON\)|Function \(JSON\)|Response sche
 
 
 class RoleMemory:
-    """query text -> the calls the query writer was asked to describe (shared by all requests), and every
-    query text it wrote (what a test compares stored user messages with)."""
+    """query text -> the calls the query writer was asked to describe, with the conversation it was shown
+    (shared by all requests), and every query text it wrote (what a test compares stored user messages with).
+
+    Scenarios can word a query alike ("using the id from before"); the conversation tells them apart, as it
+    tells a model which id is meant. A reader sees the whole conversation, the writer only its tail, so a
+    memory matches when what the writer saw ends the reader's conversation; of several, the longest match
+    wins, then the smallest calls, never the latest write, so the answer does not depend on arrival order."""
 
     def __init__(self) -> None:
-        self._queries: dict[str, list[dict[str, Any]]] = {}
+        self._queries: dict[str, dict[tuple[str, ...], list[dict[str, Any]]]] = {}
         self._written: set[str] = set()
         self._lock = threading.Lock()
 
-    def remember(self, query: str, context: str, calls: list[dict[str, Any]]) -> None:
+    def remember(self, query: str, shown: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None:
         with self._lock:
-            self._queries[_key(query, context)] = calls
+            seen = self._queries.setdefault(query.strip(), {})
+            context = _context(shown)
+            if context not in seen or _order(calls) < _order(seen[context]):
+                seen[context] = calls
             self._written.add(query)
 
     def written_queries(self) -> frozenset[str]:
         with self._lock:
             return frozenset(self._written)
 
-    def recall(self, query: str, context: str) -> list[dict[str, Any]] | None:
+    def recall(self, query: str, conversation: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        context = _context(conversation)
         with self._lock:
-            return self._queries.get(_key(query, context))
+            seen = dict(self._queries.get(query.strip(), {}))
+        matches = [(len(shown), calls) for shown, calls in seen.items() if not shown or context[-len(shown):] == shown]
+        if not matches:
+            return None
+        longest = max(length for length, _ in matches)
+        return min((calls for length, calls in matches if length == longest), key=_order)
 
 
-def _key(text: str, context: str) -> str:
-    """Two scenarios can word a query alike ("using the id from before"): the last tool output before the
-    query tells them apart, as it tells a model which id is meant."""
-    return hashlib.sha256(f"{text.strip()}\x00{context}".encode()).hexdigest()
+def _context(messages: list[dict[str, Any]]) -> tuple[str, ...]:
+    """What identifies a conversation across roles: its user texts and tool outputs in order (assistant
+    messages differ between the translate history and the distilled conversation, and call ids always do)."""
+    return tuple(f"{m.get('role')}\x00{content_text(m.get('content'))}" for m in messages
+                 if m.get("role") in ("user", "tool"))
 
 
-def _last_output(messages: list[dict[str, Any]]) -> str:
-    return next((content_text(m.get("content")) for m in reversed(messages) if m.get("role") == "tool"), "")
+def _order(calls: list[dict[str, Any]]) -> str:
+    return json.dumps(calls, sort_keys=True, ensure_ascii=False)
 
 
 def _history_shown(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -147,7 +162,7 @@ def _query_writer(messages, offered, memory: RoleMemory) -> Answer:
                    for param, value in call.arguments.items()]
         asks.append(ask + (" " + ", ".join(clauses) if clauses else ""))
     query = "Please " + "; then ".join(asks) + "."
-    memory.remember(query, _last_output(_history_shown(without_feedback(messages))),
+    memory.remember(query, _history_shown(without_feedback(messages)),
                     [{"name": c.name, "arguments": c.arguments} for c in calls])
     return Answer(content=json.dumps({"query": query}, ensure_ascii=False))
 
@@ -172,7 +187,7 @@ def _recall(messages: list[dict[str, Any]], memory: RoleMemory) -> tuple[list[di
     if not users:
         return [], "", None
     query = content_text(kept[users[-1]].get("content"))
-    return kept[users[-1]:], query, memory.recall(query, _last_output(kept[: users[-1]]))
+    return kept[users[-1]:], query, memory.recall(query, kept[: users[-1]])
 
 
 def _call_writer(messages, offered, memory: RoleMemory) -> Answer:

@@ -3,7 +3,8 @@
 Both roles get the turn's hint as `<reference_calls>[...]</reference_calls>` inside their system prompt;
 the hint lives only in the request and never in the stored messages. With a model, the role is asked
 again after every executed call until it answers in text (bounded); an unusable answer (unparseable, a
-function not offered, arguments off the schema, an empty reply, text that mentions the guidance) is
+function not offered, arguments off the schema, an empty reply, broken JSON or call text where a
+closing message belongs, text that mentions the guidance) is
 re-asked with the error fed back. Offline, the role follows the hint
 directly and writes the closing text from the outputs; everything it writes says nothing of the hint.
 """
@@ -36,6 +37,9 @@ MISS_PARAM_TEXT = ("I can {ask}, but I still need the {phrase}. What should I us
                    "To {ask} I need one more detail: the {phrase}. Could you tell me?")
 REFUSAL_TEXT = ("I can't do that with the tools I have here.", "That isn't something the available tools let me do.")
 EXTRA_STEPS = 3
+# A closing message is prose: text opening like JSON, a call list or a tool-call tag is a broken attempt at
+# calls (or a JSON answer) and is re-asked, never stored as what the assistant said.
+BROKEN_ATTEMPT_OPENERS = ("{", "[", "```", "<tool_call", "<function")
 STEP_RULE = "make exactly one function call per message, wait for its output, then decide the next step"
 PARALLEL_RULE = ("the calls below are independent of each other: make all of them together in one message, "
                  "then summarise their outputs")
@@ -119,12 +123,17 @@ def checked_answer(response: LLMResponse, schemas: dict[str, dict[str, Any]]) ->
 
 
 def parse_teacher_answer(response: LLMResponse, offered: set[str]) -> tuple[list[FunctionCall], str | None]:
-    """Tool calls (or BFCL call text) -> calls; plain text -> the closing message. Unknown names are errors."""
+    """Tool calls (or BFCL call text) -> calls; plain text -> the closing message. Unknown names are errors,
+    and so is text that opens like JSON or calls but is neither (`BROKEN_ATTEMPT_OPENERS`)."""
     try:
         if response.tool_calls:
             calls = parse_openai_tool_calls(list(response.tool_calls))
         elif response.content and response.content.strip().startswith("[") and response.content.strip().endswith(")]"):
             calls = parse_calls(response.content)
+        elif response.content and response.content.strip().startswith(BROKEN_ATTEMPT_OPENERS):
+            raise TeacherOutputError(f"the answer is neither calls nor a closing message (it looks like broken JSON or "
+                                     f"call text: {response.content.strip()[:80]!r}); make calls as tool calls, "
+                                     f"or close the turn in plain words")
         elif response.content and response.content.strip():
             return [], response.content.strip()
         else:

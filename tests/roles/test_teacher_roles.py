@@ -205,6 +205,19 @@ def test_distillation_on_a_leaky_teacher_re_asks_and_stores_no_leak(bfcl_pool, m
         assert LEAK_TEXT.strip() not in json.dumps(trajectory.to_openai_messages())
 
 
+def test_a_broken_json_answer_from_the_teacher_is_re_asked_not_stored_as_its_closing_text(bfcl_pool, make_plans):
+    items = translate_plans(bfcl_pool, make_plans(bfcl_pool, 4, seed=8), TranslateConfig(seed=3)).translated
+    with _roles_server(bad_rate=0.4, bad_kinds=("invalid_json",)) as server:
+        config = DistillConfig(seed=3, pairs_per_scenario=0, max_reasks=6, models=RoleModels(teacher=_model(server)))
+        result = distill(bfcl_pool, items, config, client=_client())
+        assert server.stats.by_bad_answer["invalid_json"] > 0
+    assert len(result.trajectories) == len(items), result.rejects
+    for trajectory in result.trajectories:
+        texts = [m.content or "" for m in trajectory.messages if m.role == "assistant"]
+        assert not [t for t in texts if "half an answer" in t], texts
+        assert [c for m in trajectory.messages for c in m.tool_calls], "the calls were made, not closed early"
+
+
 def test_model_negatives_of_type_4_and_5_and_their_provenance(bfcl_pool, unlock_plan):
     items = translate_plans(bfcl_pool, [unlock_plan], TranslateConfig(seed=1)).translated
     with _roles_server() as server:
