@@ -27,7 +27,7 @@ from magnet_core.roles.call_writer import WrittenCall, write_call_offline
 from magnet_core.roles.values import ValueContext
 from magnet_core.translate.models import CallTally
 from magnet_core.translate.writing import TranslationFailed, WriterSettings, write_calls, write_query
-from magnet_core.verify.grounding import ungrounded_values
+from magnet_core.verify.grounding import require_grounded
 from magnet_core.verify.outcomes import strict_outcome
 
 STAGE = "single_turn"
@@ -73,15 +73,15 @@ async def write_sample_text(pool: FunctionPool, kind: str, target: FunctionSpec,
     specs = [target] * len(drafts)
 
     def query_states_values(query: str) -> None:
-        _require_grounded([d.call for d in drafts], schemas, query, "query writer: the message must state")
+        require_grounded([d.call for d in drafts], schemas, [query], set(), "query writer: the message must state")
 
     query, cost = await write_query(pool, specs, drafts, None, [], initial_state, rng, config, client, stage=STAGE,
                                     check=query_states_values)
     if kind == "irrelevance" or config.models.call_writer is None:
         return SampleText(query, [d.call for d in drafts], cost)
 
-    def read_from_query(call: FunctionCall) -> None:
-        _require_grounded([call], schemas, query, "call writer: the request does not give")
+    def read_from_query(call: FunctionCall, earlier: list[CallResult]) -> None:
+        require_grounded([call], schemas, [query], set(), "call writer: the request does not give")
 
     with CallExecutor(pool.new_session(involved, initial_state)) as executor:
         calls, results, calls_cost = await write_calls(query, [], specs, tools, executor, ValueContext(), config, client,
@@ -94,10 +94,3 @@ async def write_sample_text(pool: FunctionPool, kind: str, target: FunctionSpec,
     return SampleText(query, calls, cost + calls_cost, calls_by_model=True)
 
 
-def _require_grounded(calls: list[FunctionCall], schemas: dict[str, dict[str, Any]], query: str, what: str) -> None:
-    """ValueError (re-asked) naming the values, never the function or parameter identifiers: the query
-    writer must not write those, so the feedback does not show them."""
-    missing = ungrounded_values(calls, schemas, [query], set())
-    if missing:
-        values = list(dict.fromkeys(item.split("=", 1)[1] for item in missing))
-        raise ValueError(f"{what} the values {', '.join(values[:8])}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from magnet_core.domain.calls import FunctionCall
@@ -33,7 +34,7 @@ from magnet_core.translate.given_values import reused_withheld_values
 from magnet_core.translate.miss_param import choose_omission, record_param_swaps
 from magnet_core.translate.withhold import announced_turns, withhold_uncalled
 from magnet_core.translate.writing import TranslationFailed, draft_turn, execute_reference, write_calls, write_query
-from magnet_core.verify.grounding import known_values, ungrounded_values
+from magnet_core.verify.grounding import known_values, require_grounded, ungrounded_values
 
 STAGE = "translate"
 __all__ = ["TranslationFailed", "offered_for", "translate_plan", "withhold_uncalled"]
@@ -91,7 +92,7 @@ async def translate_plan(pool: FunctionPool, plan: Plan, config: TranslateConfig
             try:
                 if index in announced and pending is not None:
                     turn, turn_cost = await _translate_unlock(pool, announced[index], index, tools, pending, executor,
-                                                              context, rng, config, client, tally)
+                                                              context, known, rng, config, client, tally)
                     known.check(turn, pool)
                     pending = None
                 else:
@@ -158,14 +159,33 @@ class Knowledge:
             raise TranslationFailed("ungrounded_value", f"turn {turn.index}: {missing[:5]} appear in no query, "
                                                         "starting state or earlier output")
 
+    def query_check(self, drafts: list[WrittenCall], schemas: dict[str, dict[str, Any]]) -> Callable[[str], None]:
+        """For the query writer over calls already made: each value they use is in the query, an earlier one or
+        what is known (values an output of this turn supplies are referred to, not stated), or it is re-asked."""
+        stated = [FunctionCall(name=d.call.name, arguments={k: v for k, v in d.call.arguments.items()
+                                                            if d.sources.get(k) != "output"}) for d in drafts]
+
+        def check(query: str) -> None:
+            require_grounded(stated, schemas, [*self.texts, query], self.known, "query writer: the message must state")
+        return check
+
+    def call_check(self, query: str, schemas: dict[str, dict[str, Any]]) -> Callable[[FunctionCall, list[CallResult]], None]:
+        """For the call writer: `check` as above for one call, earlier outputs of the turn included, so an
+        ungrounded call is re-asked instead of failing the scenario as `ungrounded_value`."""
+        def check(call: FunctionCall, earlier: list[CallResult]) -> None:
+            known = self.known | known_values([r.output for r in earlier if r.ok])
+            require_grounded([call], schemas, [*self.texts, query], known,
+                             "call writer: neither the conversation nor an output gives")
+        return check
+
     def learn(self, turn: Turn) -> None:
         self.texts.append(turn.query)
         self.known |= known_values([r.output for r in turn.results if r.ok])
 
 
 async def _translate_unlock(pool: FunctionPool, name: str, index: int, tools: list[str], pending: PendingAsk,
-                            executor: CallExecutor, context: ValueContext, rng: random.Random, config: TranslateConfig,
-                            client: LLMClientLike | None, tally: CallTally) -> tuple[Turn, float]:
+                            executor: CallExecutor, context: ValueContext, known: Knowledge, rng: random.Random,
+                            config: TranslateConfig, client: LLMClientLike | None, tally: CallTally) -> tuple[Turn, float]:
     """The user announces `name` (the offline template also when a query writer model is configured: the
     announcement is fixed text plus the schema); the assistant does the pending ask with it."""
     spec = pool.spec(name)
@@ -176,7 +196,7 @@ async def _translate_unlock(pool: FunctionPool, name: str, index: int, tools: li
     else:
         offered = [pool.spec(n).to_openai_tool() for n in tools] + [spec.to_openai_tool()]
         calls, results, cost = await write_calls(pending.query, pending.history, [spec], offered, executor, context,
-                                                 config, client, tally)
+                                                 config, client, tally, check=known.call_check(pending.query, _schemas(offered)))
     return Turn(index=index, query=query, reference_calls=tuple(calls), results=tuple(results), offered_functions=tuple(tools),
                 announced_functions=(name,)), cost
 
@@ -201,6 +221,7 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
                     withheld_function=plan_turn.withheld_function, withheld_param=omit)
         return turn, cost, draft
     specs = [pool.spec(name) for name in plan_turn.functions]
+    offered_tools = [pool.spec(n).to_openai_tool() for n in tools]
     if config.models.call_writer is None:
         written, results, cost = [], [], 0.0
         for position, spec in enumerate(specs):
@@ -212,15 +233,21 @@ async def _translate_turn(pool, plan_turn: PlanTurn, index, tools, session, exec
             results.append(result)
             written.append(call)
             cost += call_cost
-        query, query_cost = await write_query(pool, specs, written, None, history, known.initial_state, rng, config, client)
+        query, query_cost = await write_query(pool, specs, written, None, history, known.initial_state, rng, config, client,
+                                              check=known.query_check(written, _schemas(offered_tools)))
         return Turn(index=index, query=query, reference_calls=tuple(w.call for w in written), results=tuple(results),
                     offered_functions=offered), cost + query_cost, None
     drafts = await draft_turn(specs, session, context, rng, config, asked)
+    # the drafts only guide the query here: the calls are what the call writer reads from it, checked as written
     query, cost = await write_query(pool, specs, drafts, None, history, known.initial_state, rng, config, client)
-    calls, results, calls_cost = await write_calls(query, history, specs, [pool.spec(n).to_openai_tool() for n in tools],
-                                                   executor, context, config, client, tally)
+    calls, results, calls_cost = await write_calls(query, history, specs, offered_tools, executor, context, config, client,
+                                                   tally, check=known.call_check(query, _schemas(offered_tools)))
     return Turn(index=index, query=query, reference_calls=tuple(calls), results=tuple(results),
                 offered_functions=offered), cost + calls_cost, None
+
+
+def _schemas(tools: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
 
 
 def _history_messages(turn: Turn) -> list[dict[str, Any]]:

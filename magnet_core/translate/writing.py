@@ -107,10 +107,11 @@ async def write_query(pool: FunctionPool, specs: list[FunctionSpec], drafts: lis
 async def write_calls(query: str, history: list[dict[str, Any]], specs: list[FunctionSpec], tools: list[dict[str, Any]],
                       executor: CallExecutor, context: ValueContext, config: WriterSettings, client,
                       tally: CallTally, *, stage: str = "translate",
-                      check: Callable[[FunctionCall], None] | None = None) -> tuple[list[FunctionCall], list[CallResult], float]:
+                      check: Callable[[FunctionCall, list[CallResult]], None] | None = None) -> tuple[list[FunctionCall], list[CallResult], float]:
     """The call-writer model reads `query` and writes one call per step, each executed before the next is
-    asked; it stops after as many calls as the plan's turn has, or when it answers DONE. `check` (raises
-    ValueError) refuses a parsed call for a stage's own reason, re-asked like any unusable answer."""
+    asked; it stops after as many calls as the plan's turn has, or when it answers DONE. `check(call, results
+    so far)` (raises ValueError) refuses a parsed call for a stage's own reason (a value neither the
+    conversation nor an earlier output gives), re-asked like any unusable answer."""
     schemas = {tool["function"]["name"]: tool["function"].get("parameters", {}) for tool in tools}
     by_name = {spec.name: spec for spec in specs}
     calls: list[FunctionCall] = []
@@ -123,7 +124,7 @@ async def write_calls(query: str, history: list[dict[str, Any]], specs: list[Fun
         def parse(response) -> FunctionCall | None:
             call = parse_next_call(response, schemas)
             if call is not None and check is not None:
-                check(call)
+                check(call, results)
             return call
 
         try:

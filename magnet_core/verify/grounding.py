@@ -84,3 +84,13 @@ def ungrounded_values(calls: list[FunctionCall], schemas: dict[str, dict[str, An
                     continue
                 missing.append(f"{call.name}.{param}={scalar!r}")
     return missing
+
+
+def require_grounded(calls: list[FunctionCall], schemas: dict[str, dict[str, Any]], texts: list[str], known: set[str],
+                     what: str) -> None:
+    """ValueError (a writer's answer to re-ask) naming the ungrounded values, never the function or parameter
+    identifiers: a query writer must not write those, so the feedback does not show them."""
+    missing = ungrounded_values(calls, schemas, texts, known)
+    if missing:
+        values = list(dict.fromkeys(item.split("=", 1)[1] for item in missing))
+        raise ValueError(f"{what} the values {', '.join(values[:8])}")

@@ -144,13 +144,31 @@ def test_the_call_writer_writes_the_nested_call_from_the_live_output(bfcl_pool):
     assert [r.output for r in turn.results] == [{"result": 42}, {"result": 126}]
 
 
-def test_a_guessed_value_is_rejected_as_ungrounded(bfcl_pool):
+def test_a_guessed_value_is_re_asked_then_rejected_with_the_value_named(bfcl_pool):
+    """The scripted call writer guesses b=977 whatever the feedback: every re-ask is refused the same way."""
     result = _translate_add_then_multiply(bfcl_pool, "Add 2 and 40, then multiply the sum.", 977)
-    assert result.rejects[0].reason == "ungrounded_value" and "multiply.b=977" in result.rejects[0].detail
+    reject = result.rejects[0]
+    assert reject.reason == "call_writer_unusable" and "call writer (step 1)" in reject.detail
+    assert reject.detail.count("neither the conversation nor an output gives the values 977") == 3  # max_reasks=2
     known = known_values([{"user": {"id": "USR9"}}])
     call = FunctionCall(name="f", arguments={"user_id": "USR9", "n": 7, "flag": True})
     assert ungrounded_values([call], {}, ["use 7"], known) == []
     assert ungrounded_values([call], {}, ["use eight"], known) == ["f.n=7"]
+
+
+@pytest.mark.parametrize("both", [False, True], ids=["query-writer-only", "both-writers"])
+def test_writer_answers_with_values_nobody_gave_are_re_asked_not_rejected(bfcl_pool, make_plans, both):
+    """`ungrounded` spoils a query (its stated values dropped) or a call (a guessed value): the query over
+    drafted calls and each written call are re-asked, so no scenario ends as `ungrounded_value`."""
+    plans = make_plans(bfcl_pool, 10, seed=5)
+    with _roles_server(bad_rate=0.3, bad_kinds=("ungrounded",)) as server:
+        model = _model(server)
+        models = RoleModels(query_writer=model, call_writer=model if both else None)
+        result = translate_plans(bfcl_pool, plans, TranslateConfig(seed=3, models=models, max_reasks=4), client=_client())
+        spoiled = server.stats.by_bad_answer["ungrounded"]
+    assert spoiled > 0 and result.translated
+    assert not [r for r in result.rejects if r.reason in ("ungrounded_value", "query_writer_unusable",
+                                                          "call_writer_unusable")], result.rejects
 
 
 def test_only_the_query_writer_on_a_model_keeps_the_drafted_calls(bfcl_pool, make_plans):
