@@ -41,6 +41,7 @@ class ResponseCache:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._folders: set[Path] = set()
 
     def path_for(self, key: str) -> Path:
         return self.root / key[:2] / key[2:4] / f"{key}.json"
@@ -57,13 +58,20 @@ class ResponseCache:
         return entry["response"]
 
     def put(self, key: str, response: dict[str, Any]) -> None:
+        """Written whole to a temporary file, then renamed: a reader (or a killed run) never sees half an entry."""
         payload = {"key": key, "format": CACHE_FORMAT, "response": {f: response.get(f) for f in _STORED_FIELDS}}
         path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        if path.parent not in self._folders:  # a folder is made once per process, not once per answer
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        except FileNotFoundError:  # the folder was removed under us: make it again
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, ensure_ascii=False, separators=(",", ":"))
+                handle.write(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))  # one C-encoded string
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -19,6 +19,7 @@ import asyncio
 import fcntl
 import hashlib
 import os
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,32 +61,49 @@ def _slug(name: str) -> str:
 
 
 class FileStore:
-    """Spend and slots as files under one directory (processes of one machine, or one shared mount)."""
+    """Spend and slots as files under one directory (processes of one machine, or one shared mount).
+
+    Per process, the slot files and the spend lock stay open once opened (a call then costs one `flock`,
+    not a `mkdir` and up to `limit` opens), and a thread lock guards them: `flock`s taken through one open
+    file do not exclude each other, so the slots this process holds are skipped by index and the spend
+    lock is taken by one thread at a time. A dying process still gives every slot back with its files."""
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._spend = self.directory / "spent_usd"
+        self._local = threading.Lock()
+        self._spend_lock: Any = None
+        self._slot_files: dict[tuple[str, int], Any] = {}
+        self._held: set[tuple[str, int]] = set()
 
     def __reduce__(self):  # a store travels to worker processes as its address, never as open files
         return (FileStore, (str(self.directory),))
 
     def spent(self) -> float:
-        with open(self._lock_path(), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_SH)
-            return self._read()
+        with self._local:
+            fcntl.flock(self._lock_file(), fcntl.LOCK_SH)
+            try:
+                return self._read()
+            finally:
+                fcntl.flock(self._spend_lock, fcntl.LOCK_UN)
 
     def add_spend(self, usd: float) -> float:
-        with open(self._lock_path(), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            total = self._read() + usd
-            temporary = self._spend.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(repr(total))
-            temporary.replace(self._spend)
-            return total
+        with self._local:
+            fcntl.flock(self._lock_file(), fcntl.LOCK_EX)
+            try:
+                total = self._read() + usd
+                temporary = self._spend.with_suffix(f".{os.getpid()}.tmp")
+                temporary.write_text(repr(total))
+                temporary.replace(self._spend)
+                return total
+            finally:
+                fcntl.flock(self._spend_lock, fcntl.LOCK_UN)
 
-    def _lock_path(self) -> Path:
-        return self.directory / "spent.lock"
+    def _lock_file(self) -> Any:
+        if self._spend_lock is None:
+            self._spend_lock = open(self.directory / "spent.lock", "a+")
+        return self._spend_lock
 
     def _read(self) -> float:
         try:
@@ -94,24 +112,31 @@ class FileStore:
             return 0.0
 
     def try_slot(self, name: str, limit: int) -> SlotLease | None:
-        folder = self.directory / "slots" / _slug(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        for index in range(limit):
-            handle = open(folder / f"{index}.lock", "a+")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                continue
-            return SlotLease(name, index, handle)
+        slug = _slug(name)
+        with self._local:
+            for index in range(limit):
+                if (slug, index) in self._held:
+                    continue
+                handle = self._slot_files.get((slug, index))
+                if handle is None:
+                    folder = self.directory / "slots" / slug
+                    folder.mkdir(parents=True, exist_ok=True)
+                    handle = self._slot_files[(slug, index)] = open(folder / f"{index}.lock", "a+")
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                self._held.add((slug, index))
+                return SlotLease(name, index, handle)
         return None
 
     def release(self, lease: SlotLease) -> None:
-        if lease.released:
-            return
-        lease.released = True
-        fcntl.flock(lease.handle, fcntl.LOCK_UN)
-        lease.handle.close()
+        with self._local:
+            if lease.released:
+                return
+            lease.released = True
+            fcntl.flock(lease.handle, fcntl.LOCK_UN)
+            self._held.discard((_slug(lease.name), lease.index))
 
 
 class RedisStore:
