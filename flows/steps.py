@@ -16,7 +16,7 @@ from magnet_core.llm.types import BudgetExceededError
 from tasks.options import bind
 from tasks.refs import ArtifactRef
 from tasks.shards import split_into_shards
-from tasks.synthesis_tasks import SINGLE_TURN_KINDS, single_turn_shards, split_single_turn
+from tasks.synthesis_tasks import SINGLE_TURN_KINDS, pack_single_turn, single_turn_shards, split_single_turn
 from tasks.workspace import Workspace
 
 
@@ -107,7 +107,9 @@ def shard_parameters(source: ArtifactRef, shard_size: int, max_shards: int | Non
 def single_turn_pieces(config: Any, configs: list[Any] | None = None) -> list[Any]:
     """Single-turn shards of `config` (a PipelineConfig): about 4 x shard_size samples each (a single-turn
     sample costs a fraction of a multi-turn one), at most `max_shards_per_stage` of them.
-    `configs` are one-kind configs (default: one per kind of `config.single_turn`)."""
+    `configs` are one-kind configs (default: one per kind of `config.single_turn`); small kinds that
+    start together share a shard."""
     configs = single_turn_shards(config.single_turn) if configs is None else configs
     total = sum(getattr(c, kind) for c in configs for kind in SINGLE_TURN_KINDS)
-    return split_single_turn(configs, bounded_shard_size(total, 4 * config.shard_size, config.max_shards_per_stage))
+    size = bounded_shard_size(total, 4 * config.shard_size, config.max_shards_per_stage)
+    return pack_single_turn(split_single_turn(configs, size), size)

@@ -175,3 +175,31 @@ def split_single_turn(configs: list[SingleTurnConfig], size: int) -> list[Single
                 update["pairs"] = {**config.pairs, kind: max(0, min(width, pairs - offset))}
             pieces.append(config.model_copy(update=update))
     return pieces
+
+
+def pack_single_turn(pieces: list[SingleTurnConfig], size: int) -> list[SingleTurnConfig]:
+    """Neighbouring one-kind pieces that start at the same index packed into one shard of at most `size`
+    samples: one task (one start-up, one drain) instead of one per kind, its samples all in flight
+    together. Same samples and order: a sample depends only on its kind, index and seed, a shard's
+    outcomes come in (kind, index) order, and each kind keeps its own pair count."""
+    packed: list[SingleTurnConfig] = []
+    for piece in pieces:
+        last = packed[-1] if packed else None
+        if last is not None and _packable(last, piece, size):
+            kinds = {kind: getattr(piece, kind) for kind in SINGLE_TURN_KINDS if getattr(piece, kind) > 0}
+            pairs = {**last.pairs, **{kind: piece.pairs.get(kind, 0) for kind in kinds}}
+            packed[-1] = last.model_copy(update={**kinds, "pairs": pairs})
+        else:
+            packed.append(piece)
+    return packed
+
+
+def _packable(first: SingleTurnConfig, second: SingleTurnConfig, size: int) -> bool:
+    counts = [(getattr(first, kind), getattr(second, kind)) for kind in SINGLE_TURN_KINDS]
+    if any(a and b for a, b in counts) or sum(a + b for a, b in counts) > size:
+        return False
+    rest = set(SingleTurnConfig.model_fields) - {*SINGLE_TURN_KINDS, "pairs"}
+    same_pairs = all(first.pairs.get(k, 0) == second.pairs.get(k, 0) for k in SINGLE_TURN_KINDS
+                     if not getattr(first, k) and not getattr(second, k))
+    return same_pairs and all(getattr(first, name) == getattr(second, name) for name in rest)
+

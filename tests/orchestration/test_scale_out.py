@@ -15,7 +15,7 @@ from flows.steps import bounded_shard_size
 from magnet_core.distill.single_turn import SingleTurnConfig, generate_single_turn
 from tasks.refs import write_jsonl
 from tasks.shards import read_shard, split_into_shards
-from tasks.synthesis_tasks import single_turn_shards, split_single_turn
+from tasks.synthesis_tasks import pack_single_turn, single_turn_shards, split_single_turn
 
 
 class Item(BaseModel):
@@ -72,6 +72,24 @@ def test_single_turn_pieces_make_exactly_the_samples_of_the_whole(bfcl_pool):
     parts = [generate_single_turn(bfcl_pool, piece) for piece in pieces]
     assert dump(one) == sorted(line for part in parts for line in dump(part))
     assert len(one.pairs) == sum(len(p.pairs) for p in parts) > 0
+
+
+def test_small_kinds_starting_together_share_a_shard_with_the_same_samples(bfcl_pool):
+    whole = SingleTurnConfig(single=3, parallel=1, multiple=2, irrelevance=2, pairs={"single": 2, "multiple": 1})
+    separate = split_single_turn(single_turn_shards(whole), 5)
+    packed = pack_single_turn(separate, 5)
+    assert [[k for k in ("single", "parallel", "multiple", "irrelevance") if getattr(p, k)] for p in packed] == \
+        [["single", "parallel"], ["multiple", "irrelevance"]]
+    assert pack_single_turn(split_single_turn(single_turn_shards(whole), 2), 2) == split_single_turn(single_turn_shards(whole), 2)
+    later = separate[1].model_copy(update={"start": 4})  # a top-up piece continues elsewhere: never packed
+    assert len(pack_single_turn([separate[0], later], 5)) == 2
+
+    def samples(results):  # the dataset orders rows by id, not by shard
+        return sorted(json.dumps(x.model_dump(mode="json"), sort_keys=True)
+                      for result in results for x in (*result.trajectories, *result.pairs, *result.rejects))
+
+    assert samples(generate_single_turn(bfcl_pool, p) for p in packed) == \
+        samples(generate_single_turn(bfcl_pool, p) for p in separate)
 
 
 def test_dask_workers_report_to_the_flows_api_and_start_no_server(prefect_harness):
