@@ -83,6 +83,9 @@ def intake_task(output: StageOutput, settings: IntakeSettings, workspace: Worksp
     from magnet_core.dataset.prepared import prepare_shard
     from magnet_core.dataset.stage import contamination_check
 
+    from tasks.synthesis_tasks import _executed
+
+    _executed("intake")  # the body ran (a cache hit never gets here): tests count recomputation
     key = stage_cache_key("intake", {"output": output, "settings": settings})
     final = workspace.artifact_path("intake", key, suffix="")
     if not final.is_dir():  # written under a temporary name, renamed when whole: a kill leaves no half shard
