@@ -22,7 +22,7 @@ from flows.configs import PipelineConfig
 from flows.model_roles import roles_this_run
 from flows.reporting import publish_cost_table, publish_spend, publish_summary, publish_task_costs, task_cost_rows
 from flows.stage_report import StageShortfall, report_stage, stage_row
-from flows.runners import build_task_runner
+from flows.runners import build_task_runner, warm_workers
 from flows.setup_failures import quiet_failure_message, quiet_setup_tracebacks
 from flows.sizing import SizingState
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
@@ -145,6 +145,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
         with build_task_runner(config.runner) as runner:
             if "category_labeller" in calling and stages.labeller:  # once per run; every task reuses the labels
                 pool = label_pool_task(pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
+            warming = warm_workers(runner, pool)  # noqa: F841 - held until the runner closes: see warm_workers
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
                 graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
