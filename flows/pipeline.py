@@ -145,7 +145,8 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
         with build_task_runner(config.runner) as runner:
             if "category_labeller" in calling and stages.labeller:  # once per run; every task reuses the labels
                 pool = label_pool_task(pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
-            warming = warm_workers(runner, pool)  # noqa: F841 - held until the runner closes: see warm_workers
+            intake = IntakeSettings.of(config.assemble.model_copy(update={"root": workspace.dataset_root_path}))
+            warming = warm_workers(runner, pool, intake)  # noqa: F841 - held until the runner closes: see warm_workers
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
                 graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
@@ -160,7 +161,6 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             translated: list[Any] = []
             distilled: list[Any] = []
             intakes: Intakes = {"translated": [], "distilled": []}
-            intake = IntakeSettings.of(config.assemble.model_copy(update={"root": workspace.dataset_root_path}))
             if "translate" in wanted:
                 translated, distilled = _synthesize(config, stages, pool, plans, single_configs, "distill" in wanted, runner,
                                                     workspace, summary, task_rows, "", intakes, intake)
