@@ -22,13 +22,14 @@ from flows.configs import PipelineConfig
 from flows.model_roles import roles_this_run
 from flows.reporting import publish_cost_table, publish_spend, publish_summary, publish_task_costs, task_cost_rows
 from flows.stage_report import StageShortfall, report_stage, stage_row
-from flows.runners import build_task_runner
+from flows.runners import build_task_runner, warm_workers
 from flows.setup_failures import quiet_failure_message, quiet_setup_tracebacks
 from flows.sizing import SizingState
 from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
 from flows.training_flow import train
 from magnet_core.llm.preflight import PreflightError
 from tasks.dataset_tasks import assemble_task, available_task
+from tasks.intake_tasks import IntakeOutput, IntakeSettings, intake_task
 from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
@@ -44,12 +45,14 @@ from tasks.workspace import Workspace
 
 STAGES = ("pool", "graph", "plans", "translate", "distill", "assemble", "train_sft", "train_mdpo", "evaluate")
 UNWIRED: frozenset[str] = frozenset()  # stages whose entry point is not wired yet: skipped, with a note
+Intakes = dict[str, list[IntakeOutput]]  # prepared shards of the translated and the distilled outputs, by round
 
 
 def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, single_configs: list[Any], distill_too: bool, runner: Any,
                 workspace: Workspace, summary: dict[str, Any], task_rows: list[tuple[str, int, str, str, Any]],
-                suffix: str) -> tuple[list[Any], list[Any]]:
-    """One round: translate the plans (if any), distill them, and generate the single-turn shards."""
+                suffix: str, intakes: Intakes, intake: IntakeSettings) -> tuple[list[Any], list[Any]]:
+    """One round: translate the plans (if any), distill them, and generate the single-turn shards; when
+    distilling, every shard output is then prepared for assembly (`intake_task`, appended to `intakes`)."""
     translated: list[Any] = []
     if plans is not None:
         params, labels = shard_parameters(plans.ref, config.shard_size, config.max_shards_per_stage, pool=pool,
@@ -73,15 +76,29 @@ def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, sing
             distilled += progress.results
             task_rows += _shards(stage + suffix, progress)
             _report(summary, stage_row(stage + suffix, progress.results, progress.state_names), config)
+        prepared = _prepare(translated + distilled, intake, runner, workspace, suffix)
+        intakes["translated"] += prepared[:len(translated)]  # kept apart: assembly reads them in the order
+        intakes["distilled"] += prepared[len(translated):]  # translated (every round), then distilled
     return translated, distilled
+
+
+def _in_order(intakes: Intakes) -> list[IntakeOutput]:
+    return intakes["translated"] + intakes["distilled"]
+
+
+def _prepare(outputs: list[Any], settings: IntakeSettings, runner: Any, workspace: Workspace, suffix: str) -> list[IntakeOutput]:
+    """Per shard, on the runner (in parallel, cached): the per-sample pass assembly and the measure need."""
+    params = [{"output": output, "settings": settings, "workspace": workspace} for output in outputs]
+    labels = [f"intake{suffix} of {output.stage} shard {index}" for index, output in enumerate(outputs)]
+    return run_shards("intake" + suffix, intake_task, runner, workspace, params, labels).results if params else []
 
 
 def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool: Any, graph: Any, runner: Any, workspace: Workspace,
                    summary: dict[str, Any], task_rows: list[tuple[str, int, str, str, Any]], translated: list[Any],
-                   distilled: list[Any]) -> tuple[list[Any], list[Any]]:
+                   distilled: list[Any], intakes: Intakes, intake: IntakeSettings) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
     while sizes.rounds_left > 0:  # measuring reads every sample once: only when another round could follow
-        available, _ = run_single(available_task, outputs=translated + distilled, dedup=config.assemble.dedup,
+        available, _ = run_single(available_task, intakes=_in_order(intakes), dedup=intake.dedup,
                                   workspace=workspace)  # cached: a warm re-run reads no sample to measure
         sft_available, pref_available = available["sft"], available["preference"]
         extra = sizes.top_up(sft_available, pref_available)
@@ -95,7 +112,7 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
             summary["stages"].append(stage_row("plans" + suffix, [plans], [state]))
             sizes.note_paths(plans.summary)
         more_translated, more_distilled = _synthesize(config, stages, pool, plans, single_configs, True, runner, workspace,
-                                                      summary, task_rows, suffix)
+                                                      summary, task_rows, suffix, intakes, intake)
         translated, distilled = translated + more_translated, distilled + more_distilled
     return translated, distilled
 
@@ -128,6 +145,8 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
         with build_task_runner(config.runner) as runner:
             if "category_labeller" in calling and stages.labeller:  # once per run; every task reuses the labels
                 pool = label_pool_task(pool, labeller=stages.labeller, llm=config.llm, workspace=workspace)
+            intake = IntakeSettings.of(config.assemble.model_copy(update={"root": workspace.dataset_root_path}))
+            warming = warm_workers(runner, pool, intake)  # noqa: F841 - held until the runner closes: see warm_workers
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
             if "graph" in wanted:
                 graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
@@ -141,17 +160,18 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
                 single_configs = sizes.round_one(int(plans.summary.get("paths", plans.items_out)))
             translated: list[Any] = []
             distilled: list[Any] = []
+            intakes: Intakes = {"translated": [], "distilled": []}
             if "translate" in wanted:
                 translated, distilled = _synthesize(config, stages, pool, plans, single_configs, "distill" in wanted, runner,
-                                                    workspace, summary, task_rows, "")
+                                                    workspace, summary, task_rows, "", intakes, intake)
             if "distill" in wanted:
                 translated, distilled = _top_up_rounds(config, stages, sizes, pool, graph, runner, workspace, summary, task_rows,
-                                                       translated, distilled)
+                                                       translated, distilled, intakes, intake)
                 summary["sizing"] = sizes.report()
             summary["skipped"] = sorted(wanted & UNWIRED)
         if "assemble" in wanted:
             assemble_config = sizes.assemble_config().model_copy(update={"root": workspace.dataset_root_path})
-            dataset, _ = run_single(assemble_task, outputs=translated + distilled, config=assemble_config, workspace=workspace)
+            dataset, _ = run_single(assemble_task, intakes=_in_order(intakes), config=assemble_config, workspace=workspace)
             summary.update(dataset_path=dataset.ref.path, card_path=dataset.card_path, dataset_version=dataset.version_id,
                            dataset_counts=dataset.counts, multi_turn_shape=dataset.multi_turn_shape,
                            dataset_mixture={"sft": dataset.mixture, "preference": dataset.preference_mixture})

@@ -31,6 +31,7 @@ STAGE_PACKAGES: dict[str, tuple[str, ...]] = {
                     "magnet_core.execution"),
     "assemble": ("magnet_core.dataset",),
     "available": ("magnet_core.dataset",),
+    "intake": ("magnet_core.dataset",),
     "train_sft": ("magnet_core.train",),
     "train_mdpo": ("magnet_core.train",),
     "evaluate": ("magnet_core.evaluate", "magnet_core.execution"),

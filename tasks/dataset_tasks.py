@@ -1,6 +1,6 @@
-"""Prefect task over the assemble stage: every shard's samples and rejects -> one dataset version.
+"""Prefect tasks over the assemble stage: every prepared shard (`intake_tasks.py`) -> one dataset version.
 
-Inputs are the refs of all upstream shard outputs; the version id is a content hash (computed by
+Inputs are the prepared shards of all upstream shard outputs; the version id is a content hash (computed by
 `magnet_core.dataset`), so assembling the same samples twice - after a killed run, say - yields the same
 directory, never a second copy or duplicate rows.
 """
@@ -8,17 +8,13 @@ directory, never a second copy or duplicate rows.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
 from magnet_core.dataset.config import AssembleConfig, DatasetVersion, DedupConfig
-from magnet_core.dataset.records import SampleBatch
-from magnet_core.dataset.stage import assemble_batches
-from magnet_core.domain import PreferencePair, Reject, Trajectory
+from tasks.intake_tasks import IntakeOutput, IntakeSettings
 from tasks.options import stage_task
-from tasks.outputs import StageOutput
-from tasks.refs import ArtifactRef, read_model, ref_for_existing
+from tasks.refs import ArtifactRef, ref_for_existing
 from tasks.task_log import core_logs_to_run, log_dataset
 from tasks.workspace import Workspace
 
@@ -40,31 +36,17 @@ class DatasetOutput(BaseModel):
         return {"version_id": self.version_id, "content": self.ref.sha256}
 
 
-class ShardSamples(BaseModel):
-    """The sample-bearing part of any shard output (translate: rejects only; distill: all three)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    trajectories: list[Trajectory] = []
-    pairs: list[PreferencePair] = []
-    rejects: list[Reject] = []
-
-
-def shard_batches(outputs: list[StageOutput]) -> Iterator[SampleBatch]:
-    """Each shard's trajectories, pairs and rejects as one batch, in shard order, read only when the
-    consumer asks for it: assembly and the sizing measure hold one shard's samples at a time, never all."""
-    for output in outputs:
-        samples = read_model(output.ref, ShardSamples)
-        batch = SampleBatch(samples.trajectories, samples.pairs, samples.rejects)
-        del samples
-        yield batch
-        del batch  # before the next shard is read
-
-
 @stage_task("assemble")
-def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace: Workspace) -> DatasetOutput:
-    with core_logs_to_run():  # dedup/decontamination/mixture notes reach the run's log
-        version: DatasetVersion = assemble_batches(shard_batches(outputs), config)
+def assemble_task(intakes: list[IntakeOutput], config: AssembleConfig, workspace: Workspace) -> DatasetOutput:
+    """From prepared shards (`intake_task`): reads their records, then streams the kept rows back from them."""
+    from magnet_core.dataset.prepared import load_prepared
+    from magnet_core.dataset.stage import assemble_intake, contamination_check
+
+    _check_settings(intakes, IntakeSettings.of(config))
+    merged = load_prepared(Path(intake.ref.path) for intake in intakes)
+    with merged.spill, core_logs_to_run():  # dedup/decontamination/mixture notes reach the run's log
+        index_info = merged.index_info if intakes else contamination_check(config)[1]
+        version: DatasetVersion = assemble_intake(merged.intake, merged.spill, config, index_info)
     path = Path(version.path)
     log_dataset(version.version_id, dict(version.counts), dict(version.rejects_by_reason), version.offline)
     return DatasetOutput(version_id=version.version_id, ref=ref_for_existing(path), card_path=str(path / "README.md"),
@@ -74,11 +56,24 @@ def assemble_task(outputs: list[StageOutput], config: AssembleConfig, workspace:
                          preference_mixture=[row.model_dump() for row in version.preference_mixture])
 
 
-@stage_task("available")
-def available_task(outputs: list[StageOutput], dedup: DedupConfig, workspace: Workspace) -> dict[str, dict[str, int]]:
-    """SFT rows and pairs per category that would reach the mixture (the sizing rounds' measure), cached:
-    a warm re-run must not re-read and deduplicate every sample just to learn that nothing is short."""
-    from magnet_core.dataset.sizing import available_counts
+def _check_settings(intakes: list[IntakeOutput], settings: IntakeSettings) -> None:
+    """Records made under other settings (dedup, rendering, decontamination) would assemble another dataset."""
+    wrong = [intake.key for intake in intakes if intake.settings.key_fields() != settings.key_fields()]
+    if wrong:
+        raise ValueError(f"{len(wrong)} prepared shard(s) were made under other dataset settings than this assembly's")
 
-    sft, preference = available_counts(shard_batches(outputs), dedup)
+
+@stage_task("available")
+def available_task(intakes: list[IntakeOutput], dedup: DedupConfig, workspace: Workspace) -> dict[str, dict[str, int]]:
+    """SFT rows and pairs per category that would reach the mixture (the sizing rounds' measure), cached,
+    and from the prepared shards' records only: no sample is read again to learn that nothing is short."""
+    from magnet_core.dataset.prepared import load_prepared, unrendered
+    from magnet_core.dataset.sizing import counts_of_records
+
+    if any(intake.settings.dedup != dedup for intake in intakes):
+        raise ValueError("prepared shards were keyed under another dedup config than the measure's")
+    merged = load_prepared(Path(intake.ref.path) for intake in intakes)
+    merged.spill.close()  # the measure reads no sample
+    sft, preference = counts_of_records(unrendered(merged.intake.trajectories, merged.raw_keys["trajectories"]),
+                                        unrendered(merged.intake.pairs, merged.raw_keys["pairs"]), dedup)
     return {"sft": sft, "preference": preference}

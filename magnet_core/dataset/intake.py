@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from magnet_core.dataset.config import AssembleConfig
+from magnet_core.dataset.config import AssembleConfig, DedupConfig
+from magnet_core.dataset.dedup import DedupKeys, dedup_keys
 from magnet_core.dataset.miss_func_rendering import render_pair, render_trajectory
 from magnet_core.dataset.records import ContaminationCheck, RejectRecord, SampleBatch, SampleRecord, checked_row, make_record
 from magnet_core.dataset.rows import preference_row, reject_row, sft_row
@@ -46,26 +47,30 @@ def take_in(batches: Iterable[SampleBatch], config: AssembleConfig, spill: Spill
             contamination_of: ContaminationCheck | None) -> Intake:
     intake = Intake()
     for batch in batches:
-        _take_batch(intake, batch, config, spill, contamination_of)
+        take_batch(intake, batch, config.miss_func_rendering, config.dedup, spill, contamination_of)
         del batch  # before the next batch is read: at most one is alive
     return intake
 
 
-def _take_batch(intake: Intake, batch: SampleBatch, config: AssembleConfig, spill: Spill,
-                contamination_of: ContaminationCheck | None) -> None:
-    mode = config.miss_func_rendering
+def take_batch(intake: Intake, batch: SampleBatch, mode: str, dedup: DedupConfig, spill: Spill,
+               contamination_of: ContaminationCheck | None, raw_keys: dict[str, dict[int, DedupKeys]] | None = None) -> None:
+    """One batch into `intake`. `raw_keys` (kind -> record index -> keys), when given, gets the dedup keys
+    of each sample as it was before the miss_func rendering changed it: the sizing measure keys samples unrendered."""
     kinds: tuple[tuple[str, list[SampleRecord], Callable, Callable, Iterable], ...] = (
         ("trajectories", intake.trajectories, lambda s: render_trajectory(s, mode), sft_row, batch.trajectories),
         ("pairs", intake.pairs, lambda s: render_pair(s, mode), preference_row, batch.pairs),
     )
     for kind, records, render, row_of, samples in kinds:
         for sample in samples:
+            original = sample
             sample = without_accounting(sample)
             digest = content_hash(sample.model_dump(mode="json"))
             intake.hashes[kind].append(digest)
             rendered = render(sample)
             row, invalid = checked_row(rendered, row_of)
-            records.append(make_record(rendered, spill.put((rendered, row)), invalid, config.dedup, contamination_of,
+            if raw_keys is not None and rendered is not sample and dedup.enabled:
+                raw_keys.setdefault(kind, {})[len(records)] = dedup_keys(original, dedup)
+            records.append(make_record(rendered, spill.put((rendered, row)), invalid, dedup, contamination_of,
                                        order_key=digest if rendered is sample else None))
     for reject in batch.rejects:
         intake.hashes["rejects"].append(content_hash(reject.model_dump(mode="json")))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from magnet_core.dataset.config import CATEGORIES, SINGLE_TURN_CATEGORIES, DatasetTarget, DedupConfig, MixtureTarget
 
 if TYPE_CHECKING:  # records pulls in numpy and the dedup code: imported where the measure runs
-    from magnet_core.dataset.records import SampleBatch
+    from magnet_core.dataset.records import SampleBatch, SampleRecord
 
 KINDS = (*SINGLE_TURN_CATEGORIES, "irrelevance")
 MIN_YIELD = 0.02  # below this a category is treated as exhausted: asking 50x more is not a plan
@@ -154,17 +154,24 @@ def available_counts(batches: Iterable[SampleBatch], dedup: DedupConfig) -> tupl
     assemble stage does (decontamination is left to assembly: it removes few, the margin covers them).
 
     `batches` (one per shard) are read one at a time: only each sample's compact record is kept."""
-    from collections import Counter
-
     from magnet_core.dataset.records import checked_row, make_record
     from magnet_core.dataset.rows import preference_row, sft_row
-    from magnet_core.dataset.selection import deduplicated, validated
 
     trajectories, pairs = [], []
     for batch in batches:
         trajectories += (make_record(t, -1, checked_row(t, sft_row)[1], dedup) for t in batch.trajectories)
         pairs += (make_record(p, -1, checked_row(p, preference_row)[1], dedup) for p in batch.pairs)
         del batch
+    return counts_of_records(trajectories, pairs, dedup)
+
+
+def counts_of_records(trajectories: list[SampleRecord], pairs: list[SampleRecord],
+                      dedup: DedupConfig) -> tuple[dict[str, int], dict[str, int]]:
+    """`available_counts` on records already made (prepared shards: no sample is read again)."""
+    from collections import Counter
+
+    from magnet_core.dataset.selection import deduplicated, validated
+
     kept_t, _ = deduplicated(validated(trajectories)[0], dedup)
     kept_p, _ = deduplicated(validated(pairs)[0], dedup)
     return dict(Counter(r.category for r in kept_t)), dict(Counter(r.category for r in kept_p))

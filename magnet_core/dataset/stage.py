@@ -27,18 +27,18 @@ from magnet_core.dataset.plots import write_plots
 from magnet_core.dataset.records import ContaminationCheck, RejectRecord, SampleBatch, SampleRecord
 from magnet_core.dataset.rows import reject_row, sample_payload
 from magnet_core.dataset.selection import STEPS, Selection, select
-from magnet_core.dataset.spill import Spill
+from magnet_core.dataset.spill import Spill, SpillSet
 from magnet_core.dataset.stats import Figures, multi_turn_shape
 from magnet_core.dataset.text import content_hash
 from magnet_core.domain import PreferencePair, Reject, Trajectory
 
-__all__ = ["ACCOUNTING_KEYS", "SampleBatch", "assemble_batches", "assemble_dataset", "without_accounting"]
+__all__ = ["ACCOUNTING_KEYS", "SampleBatch", "assemble_batches", "assemble_intake", "bfcl_fingerprint", "contamination_check", "assemble_dataset", "without_accounting"]
 
 FORMAT_VERSION = 1
 WriteHook = Callable[[str], None]
 
 
-def _bfcl_fingerprint(config: AssembleConfig) -> str | None:
+def bfcl_fingerprint(config: AssembleConfig) -> str | None:
     if not config.decontamination.enabled:
         return None
     from magnet_core.dataset.bfcl_index import bfcl_data_dir, data_fingerprint
@@ -52,7 +52,7 @@ def version_id_for(hashes: dict[str, list[str]], config: AssembleConfig) -> str:
         {
             "format": FORMAT_VERSION,
             "config": config.hashed_part(),
-            "bfcl": _bfcl_fingerprint(config),
+            "bfcl": bfcl_fingerprint(config),
             **{kind: sorted(hashes[kind]) for kind in ("trajectories", "pairs", "rejects")},
         }
     )
@@ -87,17 +87,23 @@ def assemble_batches(batches: Iterable[SampleBatch], config: AssembleConfig, *,
                      on_write_step: WriteHook | None = None) -> DatasetVersion:
     """`on_write_step(name)` is called after each part is written inside the temporary directory
     (tests use it to simulate a crash mid-write)."""
-    contamination_of, index_info = _contamination_check(config)
+    contamination_of, index_info = contamination_check(config)
     with Spill(Path(config.root)) as spill:
         intake = take_in(batches, config, spill, contamination_of)
-        version_id = version_id_for(intake.hashes, config)
-        final = Path(config.root) / version_id
-        if is_version_dir(final):
-            return version_from_manifest(final, read_manifest(final), reused=True)
-        return _write(spill, intake, config, version_id, index_info, on_write_step or (lambda name: None))
+        return assemble_intake(intake, spill, config, index_info, on_write_step=on_write_step)
 
 
-def _contamination_check(config: AssembleConfig) -> tuple[ContaminationCheck | None, dict[str, Any]]:
+def assemble_intake(intake: Intake, spill: Spill | SpillSet, config: AssembleConfig, index_info: dict[str, Any], *,
+                    on_write_step: WriteHook | None = None) -> DatasetVersion:
+    """The dataset from inputs already taken in: here (`assemble_batches`) or per shard (`prepared.py`)."""
+    version_id = version_id_for(intake.hashes, config)
+    final = Path(config.root) / version_id
+    if is_version_dir(final):
+        return version_from_manifest(final, read_manifest(final), reused=True)
+    return _write(spill, intake, config, version_id, index_info, on_write_step or (lambda name: None))
+
+
+def contamination_check(config: AssembleConfig) -> tuple[ContaminationCheck | None, dict[str, Any]]:
     """The per-sample BFCL check (None when decontamination is off) and what the manifest says of the index."""
     if not config.decontamination.enabled:
         return None, {}
@@ -116,7 +122,7 @@ def _selections(intake: Intake, config: AssembleConfig) -> tuple[Selection, Sele
             select(intake.pairs, mixture=config.preference_mixture, **common))
 
 
-def _rows(spill: Spill, records: list[SampleRecord], *observers: Callable[[Any], None]) -> Iterator[dict[str, Any]]:
+def _rows(spill: Spill | SpillSet, records: list[SampleRecord], *observers: Callable[[Any], None]) -> Iterator[dict[str, Any]]:
     """The kept rows as made at intake, in record order; each sample is shown to `observers` on the way."""
     for record in records:
         sample, row = spill.get(record.handle)
@@ -125,7 +131,7 @@ def _rows(spill: Spill, records: list[SampleRecord], *observers: Callable[[Any],
         yield row
 
 
-def _reject_rows(spill: Spill, rejects: list[RejectRecord]) -> Iterator[dict[str, Any]]:
+def _reject_rows(spill: Spill | SpillSet, rejects: list[RejectRecord]) -> Iterator[dict[str, Any]]:
     for r in rejects:
         if r.ready:
             yield spill.get(r.handle)
@@ -134,7 +140,7 @@ def _reject_rows(spill: Spill, rejects: list[RejectRecord]) -> Iterator[dict[str
             yield reject_row(Reject(stage=r.stage, item_id=r.item_id, reason=r.reason, detail=r.detail, payload=payload))
 
 
-def _write(spill: Spill, intake: Intake, config: AssembleConfig, version_id: str, index_info: dict[str, Any],
+def _write(spill: Spill | SpillSet, intake: Intake, config: AssembleConfig, version_id: str, index_info: dict[str, Any],
            step: WriteHook) -> DatasetVersion:
     sft, preference = _selections(intake, config)
     new_rejects = [r for name in STEPS for r in (*sft.rejects[name], *preference.rejects[name])]
