@@ -29,7 +29,7 @@ from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, si
 from flows.training_flow import train
 from magnet_core.llm.preflight import PreflightError
 from tasks.dataset_tasks import assemble_task, available_task
-from tasks.intake_tasks import IntakeOutput, IntakeSettings, intake_task
+from tasks.intake_tasks import IntakeOutput, IntakeSettings, carried_intake, intake_task
 from tasks.preflight import preflight_models
 from tasks.evaluation_tasks import EvaluationSettings, evaluate_task
 from tasks.synthesis_tasks import (
@@ -52,12 +52,13 @@ def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, sing
                 workspace: Workspace, summary: dict[str, Any], task_rows: list[tuple[str, int, str, str, Any]],
                 suffix: str, intakes: Intakes, intake: IntakeSettings) -> tuple[list[Any], list[Any]]:
     """One round: translate the plans (if any), distill them, and generate the single-turn shards; when
-    distilling, every shard output is then prepared for assembly (`intake_task`, appended to `intakes`)."""
+    distilling, every shard output is also prepared for assembly (by its own task, else `intake_task`),
+    appended to `intakes`."""
     translated: list[Any] = []
+    prepare = {"intake": intake} if distill_too else {}  # each shard task prepares its output as it finishes
     if plans is not None:
         params, labels = shard_parameters(plans.ref, config.shard_size, config.max_shards_per_stage, pool=pool,
-                                          config=stages.translate,
-                                          llm=config.llm, workspace=workspace)
+                                          config=stages.translate, llm=config.llm, workspace=workspace, **prepare)
         progress = run_shards("translate" + suffix, translate_shard_task, runner, workspace, params, labels)
         translated = progress.results
         task_rows += _shards("translate" + suffix, progress)
@@ -70,7 +71,7 @@ def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, sing
         ):
             if not params:
                 continue
-            params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace} for p in params]
+            params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace, **prepare} for p in params]
             labels = [f"{stage}{suffix} shard {index}" for index in range(len(params))]
             progress = run_shards(stage + suffix, task, runner, workspace, params, labels)
             distilled += progress.results
@@ -87,10 +88,16 @@ def _in_order(intakes: Intakes) -> list[IntakeOutput]:
 
 
 def _prepare(outputs: list[Any], settings: IntakeSettings, runner: Any, workspace: Workspace, suffix: str) -> list[IntakeOutput]:
-    """Per shard, on the runner (in parallel, cached): the per-sample pass assembly and the measure need."""
-    params = [{"output": output, "settings": settings, "workspace": workspace} for output in outputs]
-    labels = [f"intake{suffix} of {output.stage} shard {index}" for index, output in enumerate(outputs)]
-    return run_shards("intake" + suffix, intake_task, runner, workspace, params, labels).results if params else []
+    """Per shard output, its prepared shard (the per-sample pass assembly and the measure need): the one its
+    task made, else one `intake_task` makes, on the runner (in parallel, cached)."""
+    prepared: list[IntakeOutput | None] = [carried_intake(output, settings) for output in outputs]
+    missing = [index for index, shard in enumerate(prepared) if shard is None]
+    params = [{"output": outputs[i], "settings": settings, "workspace": workspace} for i in missing]
+    labels = [f"intake{suffix} of {outputs[i].stage} shard {i}" for i in missing]
+    made = run_shards("intake" + suffix, intake_task, runner, workspace, params, labels).results if params else []
+    for index, shard in zip(missing, made):
+        prepared[index] = shard
+    return prepared
 
 
 def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool: Any, graph: Any, runner: Any, workspace: Workspace,

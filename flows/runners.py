@@ -69,7 +69,7 @@ def _flow_api_url() -> str | None:
 
 
 def _dask_runner(settings: RunnerSettings):
-    from prefect_dask import DaskTaskRunner
+    from flows.dask_runner import LeanDaskTaskRunner as DaskTaskRunner
 
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
@@ -112,14 +112,32 @@ def build_task_runner(settings: RunnerSettings) -> Iterator[Any]:
         yield runner
 
 
-def _warm(pool: Any, intake: Any) -> int:
-    """On a worker: import what the stage tasks run, load the pool and the BFCL index (both memoised per
-    process); a failure here is only a missed head start - the task that needs them loads them and reports."""
+def _pool_snapshot(pool: Any) -> bytes | None:
+    """The flow's loaded pool, pickled once for every worker; None if it does not pickle (the workers then
+    load it from its source, as a task would)."""
+    import cloudpickle
+
+    from tasks.outputs import open_pool
+
     try:
+        return cloudpickle.dumps(open_pool(pool))
+    except Exception:  # noqa: BLE001 - e.g. a Python pool whose session factory holds a live handle
+        return None
+
+
+def _warm(pool: Any, intake: Any, snapshot: bytes | None) -> int:
+    """On a worker: import what the stage tasks run, take the flow's pool (or load it) and load the BFCL
+    index (both memoised per process); a failure here is only a missed head start - the task that needs
+    them loads them and reports."""
+    try:
+        import pickle
+
         from magnet_core.dataset.stage import contamination_check
-        from tasks.outputs import open_pool
+        from tasks.outputs import open_pool, prime_pool
         from tasks.synthesis_tasks import distill_shard_task  # noqa: F401 - the stages' imports
 
+        if snapshot is not None:
+            prime_pool(pool, pickle.loads(snapshot))
         open_pool(pool)
         contamination_check(intake.assemble_config())
         return 1
@@ -128,8 +146,9 @@ def _warm(pool: Any, intake: Any) -> int:
 
 
 def warm_workers(runner: Any, pool: Any, intake: Any) -> list[Any]:
-    """Dask only: every worker imports the stage modules and loads the pool now, while the flow builds the
-    graph and the plans, instead of in its first shard (tens of seconds on a large pool, under load).
+    """Dask only: every worker imports the stage modules, takes the flow's loaded pool (parsing and checking
+    5,011 schemas costs ~6 s per process; unpickling them ~20 ms) and loads the BFCL index now, while the
+    flow builds the graph and the plans, instead of in its first shard.
 
     Plain Dask futures, not task runs: nothing appears in Prefect. Keep the returned futures until the
     shards are submitted (a dropped future may be cancelled); [] for the thread runner."""
@@ -137,4 +156,6 @@ def warm_workers(runner: Any, pool: Any, intake: Any) -> list[Any]:
         return []
     client = runner.client  # starts the cluster now (it would start at the first shard)
     workers = list(client.scheduler_info().get("workers", {}))
-    return [client.submit(_warm, pool, intake, workers=[address], allow_other_workers=False, pure=False) for address in workers]
+    snapshot = _pool_snapshot(pool)
+    return [client.submit(_warm, pool, intake, snapshot, workers=[address], allow_other_workers=False, pure=False)
+            for address in workers]

@@ -13,6 +13,7 @@ from prefect import Task
 
 from flows.progress import StageProgress, wait_for_shards
 from magnet_core.llm.types import BudgetExceededError
+from tasks.intake_models import IntakeOutput
 from tasks.options import bind
 from tasks.refs import ArtifactRef
 from tasks.shards import split_into_shards
@@ -33,6 +34,8 @@ class BudgetStop(RuntimeError):
 
 
 def _refs_in(value: Any) -> list[ArtifactRef]:
+    if isinstance(value, IntakeOutput):  # a prepared shard rides along; if gone it is remade, not its output
+        return []
     if isinstance(value, ArtifactRef):
         return [value]
     fields = getattr(type(value), "model_fields", None)

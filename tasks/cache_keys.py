@@ -40,7 +40,8 @@ COMMON_PACKAGES = ("magnet_core.domain", "tasks")
 # Stages whose roles talk to a teacher model: their keys carry every prompt's version tag.
 PROMPTED_STAGES = frozenset({"translate", "distill", "single_turn"})
 # Parameters that say where to write or how much may be spent, not what to compute.
-UNKEYED_PARAMETERS = frozenset({"workspace", "llm"})  # llm: cache dir and spending cap
+# llm: cache dir and spending cap; intake: what to prepare besides the output (the prepared shard has its own key)
+UNKEYED_PARAMETERS = frozenset({"workspace", "llm", "intake"})
 
 
 def _package_files(package: str) -> list[Path]:

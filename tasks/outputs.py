@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from magnet_core.pools import load_pool
 from magnet_core.pools.base import FunctionPool, PoolIssue
 from magnet_core.pools.labelling import apply_labels, unlabelled
+from tasks.intake_models import IntakeOutput
 from tasks.llm_usage import ShardUsage
 from tasks.refs import ArtifactRef, read_verified, write_json
 
@@ -60,6 +61,8 @@ class StageOutput(BaseModel):
     offline: bool = True
     usage: ShardUsage = Field(default_factory=ShardUsage)
     summary: dict = Field(default_factory=dict)
+    intake: IntakeOutput | None = Field(None, description=(
+        "This output prepared for assembly by the task that made it, when the flow asked (not part of the key)"))
 
     def key_fields(self) -> dict:
         return {"stage": self.stage, "key": self.key}
@@ -119,6 +122,14 @@ def open_pool(ref: PoolRef) -> FunctionPool:
             raise ValueError(f"pool {ref.name} changed during the run (fingerprint {pool.fingerprint()} != {ref.fingerprint})")
         LOADED_POOLS.put(key, pool)
     return pool
+
+
+def prime_pool(ref: PoolRef, pool: FunctionPool) -> None:
+    """Hand this process a pool another process loaded (a Dask worker gets the flow's): the same content,
+    checked by fingerprint, without re-parsing and re-validating thousands of schemas."""
+    if pool.fingerprint() != ref.fingerprint:
+        raise ValueError(f"pool {ref.name}: the pool handed over has fingerprint {pool.fingerprint()}, not {ref.fingerprint}")
+    LOADED_POOLS.put((ref.settings, ref.labels, ref.fingerprint), pool)
 
 
 def write_labels(path: Path, categories: dict[str, str], issues: tuple[PoolIssue, ...]) -> ArtifactRef:

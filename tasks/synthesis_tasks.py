@@ -21,6 +21,8 @@ from magnet_core.graph.stage import GraphStageConfig, PlanStageConfig, build_gra
 from magnet_core.translate.stage import TranslateConfig, TranslateResult, translate_plans
 from magnet_core.translate.models import TRANSLATE_ROLES
 from tasks.cache_keys import stage_cache_key
+from tasks.intake_models import IntakeSettings
+from tasks.intake_tasks import with_intake
 from tasks.llm_usage import LLMSettings, shard_client
 from tasks.options import stage_task
 from tasks.retry_policy import raise_if_transient_rejects
@@ -91,7 +93,8 @@ def plans_task(pool: PoolRef, graph: StageOutput, config: PlanStageConfig, works
 
 @stage_task("translate")
 def translate_shard_task(pool: PoolRef, shard: Shard, config: TranslateConfig, llm: LLMSettings,
-                         workspace: Workspace) -> StageOutput:
+                         workspace: Workspace, intake: IntakeSettings | None = None) -> StageOutput:
+    """`intake`: also prepare the output for assembly (`with_intake`), under these settings."""
     _executed("translate")
     key = stage_cache_key("translate", {"pool": pool, "shard": shard, "config": config, "llm": llm})
     plans = read_shard(shard, Plan)
@@ -102,9 +105,10 @@ def translate_shard_task(pool: PoolRef, shard: Shard, config: TranslateConfig, l
     ref = write_json(workspace.artifact_path("translate", key), result)
     reasons = reason_counts(result.rejects)
     log_shard("translate", len(plans), len(result.translated), reasons)
-    return StageOutput(stage="translate", key=key, ref=ref, items_in=len(plans), items_out=len(result.translated),
-                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
-                       summary={**result.summary(), "reject_reasons": reasons})
+    output = StageOutput(stage="translate", key=key, ref=ref, items_in=len(plans), items_out=len(result.translated),
+                         rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
+                         summary={**result.summary(), "reject_reasons": reasons})
+    return with_intake(output, intake, workspace)
 
 
 def translate_models(config: TranslateConfig) -> dict[str, str]:
@@ -113,7 +117,7 @@ def translate_models(config: TranslateConfig) -> dict[str, str]:
 
 @stage_task("distill")
 def distill_shard_task(pool: PoolRef, translated: StageOutput, config: DistillConfig, llm: LLMSettings,
-                       workspace: Workspace) -> StageOutput:
+                       workspace: Workspace, intake: IntakeSettings | None = None) -> StageOutput:
     """One translate shard's scenarios -> positive trajectories, preference pairs, rejects (1:1 with translate)."""
     _executed("distill")
     key = stage_cache_key("distill", {"pool": pool, "translated": translated, "config": config})
@@ -125,13 +129,15 @@ def distill_shard_task(pool: PoolRef, translated: StageOutput, config: DistillCo
     ref = write_json(workspace.artifact_path("distill", key), result)
     reasons = reason_counts(result.rejects)
     log_shard("distill", len(scenarios), len(result.trajectories), reasons)
-    return StageOutput(stage="distill", key=key, ref=ref, items_in=len(scenarios), items_out=len(result.trajectories),
-                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
-                       summary={**result.summary(), "pairs": len(result.pairs), "reject_reasons": reasons})
+    output = StageOutput(stage="distill", key=key, ref=ref, items_in=len(scenarios), items_out=len(result.trajectories),
+                         rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
+                         summary={**result.summary(), "pairs": len(result.pairs), "reject_reasons": reasons})
+    return with_intake(output, intake, workspace)
 
 
 @stage_task("single_turn", name="single-turn")
-def single_turn_task(pool: PoolRef, config: SingleTurnConfig, llm: LLMSettings, workspace: Workspace) -> StageOutput:
+def single_turn_task(pool: PoolRef, config: SingleTurnConfig, llm: LLMSettings, workspace: Workspace,
+                     intake: IntakeSettings | None = None) -> StageOutput:
     """Single-turn / parallel / multiple / irrelevance samples (flows shard it by kind)."""
     _executed("single_turn")
     key = stage_cache_key("single_turn", {"pool": pool, "config": config})
@@ -143,9 +149,10 @@ def single_turn_task(pool: PoolRef, config: SingleTurnConfig, llm: LLMSettings, 
     requested = sum(getattr(config, kind) for kind in SINGLE_TURN_KINDS)
     reasons = reason_counts(result.rejects)
     log_shard("single_turn", requested, len(result.trajectories), reasons)
-    return StageOutput(stage="single_turn", key=key, ref=ref, items_in=requested, items_out=len(result.trajectories),
-                       rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
-                       summary={**result.summary(), "reject_reasons": reasons})
+    output = StageOutput(stage="single_turn", key=key, ref=ref, items_in=requested, items_out=len(result.trajectories),
+                         rejects=len(result.rejects), offline=result.offline, usage=holder.usage,
+                         summary={**result.summary(), "reject_reasons": reasons})
+    return with_intake(output, intake, workspace)
 
 
 def single_turn_shards(config: SingleTurnConfig) -> list[SingleTurnConfig]:

@@ -58,3 +58,26 @@ def test_equal_pool_contents_give_equal_versions_wherever_the_file_lives(prefect
     assert third["pool"]["fingerprint"] != first["pool"]["fingerprint"]
     assert third["dataset_version"] != first["dataset_version"]
     assert "tomorrow's forecast" in _sft_json(third)
+
+
+def test_a_pool_handed_to_a_worker_is_taken_only_under_its_own_fingerprint(tmp_path):
+    """`prime_pool` (the flow's loaded pool, pickled to each Dask worker): the worker then loads nothing,
+    and a pool of other content is refused rather than filed under the ref's fingerprint."""
+    import pickle
+
+    import pytest
+
+    from tasks.outputs import LOADED_POOLS, PoolSettings, describe_pool, open_pool, prime_pool
+
+    path, other_path = tmp_path / "tools.json", tmp_path / "other.json"
+    path.write_text(json.dumps(LABELLED))
+    other_path.write_text(json.dumps(LABELLED[:1]))
+    ref, other = describe_pool(PoolSettings(kind="openai-json", source=str(path))), \
+        describe_pool(PoolSettings(kind="openai-json", source=str(other_path)))
+    handed = pickle.loads(pickle.dumps(open_pool(ref)))
+    with pytest.raises(ValueError, match="fingerprint"):
+        prime_pool(ref, open_pool(other))
+    LOADED_POOLS.clear()
+    path.unlink()  # a worker that loaded from the source would fail now
+    prime_pool(ref, handed)
+    assert open_pool(ref) is handed

@@ -114,3 +114,64 @@ def test_dask_workers_report_to_the_flows_api_and_start_no_server(prefect_harnes
     assert all(r["pid"] != os.getpid() for r in reports), "tasks ran in worker processes"
     assert {r["api"] for r in reports} == {prefect_harness}, "workers report to the flow's API"
     assert all(r["servers"] == 0 for r in reports), "no worker started a temporary server"
+
+
+def test_dask_workers_keep_one_api_client_and_settings_and_every_task_run_is_recorded(prefect_harness):
+    """`LeanDaskTaskRunner`: the flow's settings are hydrated once per worker process and one API client
+    serves all its tasks (prefect_dask rebuilt both per task), while every task run is still a Prefect
+    task run that reaches Completed with its result."""
+    import time
+
+    from prefect import flow, task
+    from prefect.client.orchestration import get_client
+    from prefect.context import SettingsContext
+
+    from flows.runners import build_task_runner
+
+    @task
+    def where(index: int) -> dict:
+        return {"index": index, "pid": os.getpid(), "client": id(get_client(sync_client=True)),
+                "settings": id(SettingsContext.get().settings)}
+
+    @flow
+    def probe() -> tuple[list[dict], list]:
+        with build_task_runner(RunnerSettings(kind="dask", max_workers=2)) as runner:
+            futures = [runner.submit(where, {"index": index}) for index in range(8)]
+            return [future.result() for future in futures], [future.task_run_id for future in futures]
+
+    reports, task_run_ids = probe()
+    assert [r["index"] for r in reports] == list(range(8))
+    by_process: dict[int, set] = {}
+    for report in reports:
+        by_process.setdefault(report["pid"], set()).add((report["client"], report["settings"]))
+    assert all(len(seen) == 1 for seen in by_process.values()), by_process
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + 30  # task-run states arrive as events: wait for them, bounded
+        while True:
+            states = [client.read_task_run(run_id).state for run_id in task_run_ids]
+            if all(state is not None and state.is_completed() for state in states) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert all(state is not None and state.is_completed() for state in states), states
+
+
+def test_the_lean_task_context_carries_what_prefect_serializes_but_the_settings():
+    """A Prefect upgrade that adds to `serialize_context` must show up here, not as a silently lost context."""
+    from uuid import uuid4
+
+    from prefect import task
+    from prefect.context import serialize_context
+
+    from flows.dask_runner import task_context
+
+    @task
+    def noop() -> None:
+        return None
+
+    run_id = uuid4()
+    ours = task_context(noop, run_id, {})
+    theirs = serialize_context({"task": noop, "task_run_id": run_id, "task_inputs": {}, "copy_to_child_ctx": True})
+    assert set(ours) == set(theirs)
+    assert ours["settings_context"] == {} and theirs["settings_context"]
+    assert {k: v for k, v in ours.items() if k != "settings_context"} == \
+        {k: v for k, v in theirs.items() if k != "settings_context"}
