@@ -112,9 +112,14 @@ def _labelled(raw: FunctionPool, labels: ArtifactRef | None) -> FunctionPool:
     return apply_labels(raw, stored["categories"], issues)
 
 
+def _loaded_key(settings: PoolSettings, labels: ArtifactRef | None, fingerprint: str) -> tuple:
+    """Where `LOADED_POOLS` files a pool: by its content (fingerprint), never by its source alone."""
+    return (settings, labels, fingerprint)
+
+
 def open_pool(ref: PoolRef) -> FunctionPool:
     """The pool a task runs against: loaded once per process per content, checked against the run's fingerprint."""
-    key = (ref.settings, ref.labels, ref.fingerprint)
+    key = _loaded_key(ref.settings, ref.labels, ref.fingerprint)
     pool = LOADED_POOLS.get(key)
     if pool is None:
         pool = _labelled(load_pool(ref.settings.kind, ref.settings.source, strict=ref.settings.strict), ref.labels)
@@ -129,7 +134,7 @@ def prime_pool(ref: PoolRef, pool: FunctionPool) -> None:
     checked by fingerprint, without re-parsing and re-validating thousands of schemas."""
     if pool.fingerprint() != ref.fingerprint:
         raise ValueError(f"pool {ref.name}: the pool handed over has fingerprint {pool.fingerprint()}, not {ref.fingerprint}")
-    LOADED_POOLS.put((ref.settings, ref.labels, ref.fingerprint), pool)
+    LOADED_POOLS.put(_loaded_key(ref.settings, ref.labels, ref.fingerprint), pool)
 
 
 def write_labels(path: Path, categories: dict[str, str], issues: tuple[PoolIssue, ...]) -> ArtifactRef:
@@ -140,7 +145,7 @@ def describe_pool(settings: PoolSettings, labels: ArtifactRef | None = None) -> 
     """Loads the pool afresh (a changed file is seen) and remembers it under its fingerprint for `open_pool`."""
     raw = load_pool(settings.kind, settings.source, strict=settings.strict)
     pool = _labelled(raw, labels)
-    LOADED_POOLS.put((settings, labels, pool.fingerprint()), pool)
+    LOADED_POOLS.put(_loaded_key(settings, labels, pool.fingerprint()), pool)
     return PoolRef(settings=settings, name=pool.name, fingerprint=pool.fingerprint(), functions=len(pool.specs),
                    simulated=pool.simulated, issues=tuple(str(issue) for issue in pool.issues),
                    unlabelled=len(unlabelled(raw)), labels=labels)
