@@ -25,7 +25,7 @@ from flows.stage_report import StageShortfall, report_stage, stage_row
 from flows.runners import build_task_runner, warm_workers
 from flows.setup_failures import quiet_failure_message, quiet_setup_tracebacks
 from flows.sizing import SizingState
-from flows.steps import BudgetStop, run_shards, run_single, shard_parameters, single_turn_pieces
+from flows.steps import BudgetStop, SubmittedStage, finish_shards, run_shards, run_single, shard_parameters, single_turn_pieces, submit_shards
 from flows.training_flow import train
 from magnet_core.llm.preflight import PreflightError
 from tasks.dataset_tasks import assemble_task, available_task
@@ -48,32 +48,57 @@ UNWIRED: frozenset[str] = frozenset()  # stages whose entry point is not wired y
 Intakes = dict[str, list[IntakeOutput]]  # prepared shards of the translated and the distilled outputs, by round
 
 
+def _single_turn(config: PipelineConfig, single_configs: list[Any], pool: Any, workspace: Workspace, suffix: str,
+                 intake: IntakeSettings) -> tuple[list[dict[str, Any]], list[str]]:
+    """The single-turn shard tasks' parameters and labels of one round."""
+    params = [{"pool": pool, "config": c, "llm": config.llm, "workspace": workspace, "intake": intake}
+              for c in single_turn_pieces(config, single_configs)]
+    return params, [f"single_turn{suffix} shard {index}" for index in range(len(params))]
+
+
+def _submit_single_turn_early(config: PipelineConfig, sizes: SizingState, pool: Any, runner: Any, workspace: Workspace,
+                              intake: IntakeSettings) -> SubmittedStage | None:
+    """Round one's single-turn shards need only the pool when a target sizes them: submitted before the
+    graph is built, they keep worker processes busy while the flow builds the graph and the plans."""
+    configs = sizes.single_turn_early()
+    if not configs:
+        return None
+    params, labels = _single_turn(config, configs, pool, workspace, "", intake)
+    return submit_shards("single_turn", single_turn_task, runner, workspace, params, labels) if params else None
+
+
 def _synthesize(config: PipelineConfig, stages: Any, pool: Any, plans: Any, single_configs: list[Any], distill_too: bool, runner: Any,
                 workspace: Workspace, summary: dict[str, Any], task_rows: list[tuple[str, int, str, str, Any]],
-                suffix: str, intakes: Intakes, intake: IntakeSettings) -> tuple[list[Any], list[Any]]:
-    """One round: translate the plans (if any), distill them, and generate the single-turn shards; when
-    distilling, every shard output is also prepared for assembly (by its own task, else `intake_task`),
-    appended to `intakes`."""
+                suffix: str, intakes: Intakes, intake: IntakeSettings, early: SubmittedStage | None = None) -> tuple[list[Any], list[Any]]:
+    """One round: translate the plans (if any), distill them, and generate the single-turn shards (`early`:
+    those already submitted); when distilling, every shard output is also prepared for assembly (by its
+    own task, else `intake_task`), appended to `intakes`."""
     translated: list[Any] = []
     prepare = {"intake": intake} if distill_too else {}  # each shard task prepares its output as it finishes
     if plans is not None:
         params, labels = shard_parameters(plans.ref, config.shard_size, config.max_shards_per_stage, pool=pool,
                                           config=stages.translate, llm=config.llm, workspace=workspace, **prepare)
-        progress = run_shards("translate" + suffix, translate_shard_task, runner, workspace, params, labels)
+        progress = finish_shards(submit_shards("translate" + suffix, translate_shard_task, runner, workspace, params, labels), runner)
         translated = progress.results
         task_rows += _shards("translate" + suffix, progress)
         _report(summary, stage_row("translate" + suffix, translated, progress.state_names), config)
     distilled: list[Any] = []
     if distill_too:
-        for stage, task, params in (
-            ("distill", distill_shard_task, [{"translated": out, "config": stages.distill} for out in translated]),
-            ("single_turn", single_turn_task, [{"config": c} for c in single_turn_pieces(config, single_configs)]),
+        distill = [{"pool": pool, "translated": out, "config": stages.distill, "llm": config.llm, "workspace": workspace, **prepare}
+                   for out in translated]
+        for stage, task, (params, labels) in (
+            ("distill", distill_shard_task, (distill, [f"distill{suffix} shard {index}" for index in range(len(distill))])),
+            ("single_turn", single_turn_task, _single_turn(config, single_configs, pool, workspace, suffix, intake)),
         ):
             if not params:
                 continue
-            params = [{"pool": pool, **p, "llm": config.llm, "workspace": workspace, **prepare} for p in params]
-            labels = [f"{stage}{suffix} shard {index}" for index in range(len(params))]
-            progress = run_shards(stage + suffix, task, runner, workspace, params, labels)
+            if stage == "single_turn" and early is not None:
+                if early.parameters != params:
+                    raise RuntimeError("the single-turn shards submitted early are not the round's shards")
+                submitted = early
+            else:
+                submitted = submit_shards(stage + suffix, task, runner, workspace, params, labels)
+            progress = finish_shards(submitted, runner)
             distilled += progress.results
             task_rows += _shards(stage + suffix, progress)
             _report(summary, stage_row(stage + suffix, progress.results, progress.state_names), config)
@@ -105,7 +130,7 @@ def _top_up_rounds(config: PipelineConfig, stages: Any, sizes: SizingState, pool
                    distilled: list[Any], intakes: Intakes, intake: IntakeSettings) -> tuple[list[Any], list[Any]]:
     """Measure what reaches the mixture; run another round for the categories still short (deterministic)."""
     while sizes.rounds_left > 0:  # measuring reads every sample once: only when another round could follow
-        available, _ = run_single(available_task, intakes=_in_order(intakes), dedup=intake.dedup,
+        available, _ = run_single(available_task, intakes=_in_order(intakes), settings=intake,
                                   workspace=workspace)  # cached: a warm re-run reads no sample to measure
         sft_available, pref_available = available["sft"], available["preference"]
         extra = sizes.top_up(sft_available, pref_available)
@@ -155,11 +180,13 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             intake = IntakeSettings.of(config.assemble.model_copy(update={"root": workspace.dataset_root_path}))
             warming = warm_workers(runner, pool, intake)  # noqa: F841 - held until the runner closes: see warm_workers
             summary["pool"] = {"name": pool.name, "functions": pool.functions, "fingerprint": pool.fingerprint}
+            sizes = SizingState(config, stages.single_turn)
+            early = (_submit_single_turn_early(config, sizes, pool, runner, workspace, intake)
+                     if {"plans", "translate", "distill"} <= wanted else None)
             if "graph" in wanted:
                 graph, state = run_single(graph_task, pool=pool, config=stages.graph, workspace=workspace,
                                           **({"judge": stages.judge, "llm": config.llm} if stages.judge else {}))
                 summary["stages"].append(stage_row("graph", [graph], [state]))
-            sizes = SizingState(config, stages.single_turn)
             if "plans" in wanted:
                 plans, state = run_single(plans_task, pool=pool, graph=graph, config=sizes.plans_config(), workspace=workspace)
                 summary["stages"].append(stage_row("plans", [plans], [state]))
@@ -170,7 +197,7 @@ def run_pipeline(config: PipelineConfig, until: str = "train_mdpo") -> dict[str,
             intakes: Intakes = {"translated": [], "distilled": []}
             if "translate" in wanted:
                 translated, distilled = _synthesize(config, stages, pool, plans, single_configs, "distill" in wanted, runner,
-                                                    workspace, summary, task_rows, "", intakes, intake)
+                                                    workspace, summary, task_rows, "", intakes, intake, early)
             if "distill" in wanted:
                 translated, distilled = _top_up_rounds(config, stages, sizes, pool, graph, runner, workspace, summary, task_rows,
                                                        translated, distilled, intakes, intake)

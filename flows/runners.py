@@ -68,6 +68,20 @@ def _flow_api_url() -> str | None:
     return server.api_url if server is not None and server.running else None
 
 
+# What a local cluster runs by default for its dashboard (off here): a statistical profiler sampling each
+# worker's task thread every 10 ms, and monitors polling psutil several times a second in every worker and
+# in the flow's process. They cost the shards CPU a thread runner never pays; a local cluster is started
+# under this config (its nannies hand it to the worker processes). An existing cluster's is its own.
+QUIET_LOCAL_CLUSTER = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.disk": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+}
+
+
 def _dask_runner(settings: RunnerSettings):
     from flows.dask_runner import LeanDaskTaskRunner as DaskTaskRunner
 
@@ -102,11 +116,14 @@ def build_task_runner(settings: RunnerSettings) -> Iterator[Any]:
         with ThreadPoolTaskRunner(max_workers=settings.max_workers) as runner:
             yield runner
         return
+    import dask
+    import distributed  # noqa: F401 - its config defaults first: a set over a missing section removes it on exit
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     api_url = _flow_api_url()
     updates = {PREFECT_API_URL: api_url} if api_url else {}
-    with temporary_settings(updates=updates), _dask_runner(settings) as runner:
+    quiet = {} if settings.dask_address else QUIET_LOCAL_CLUSTER
+    with temporary_settings(updates=updates), dask.config.set(quiet), _dask_runner(settings) as runner:
         if settings.dask_address:
             check_one_thread_per_worker(runner)
         yield runner

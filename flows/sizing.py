@@ -73,7 +73,13 @@ class SizingState:
         self.plans_used = self.plans_config().max_plans or paths_made
         return self._record(request, "prior yields" if self.target else "implied by plans.max_plans")
 
-    def _record(self, request: sizing.Request, basis: str) -> list[SingleTurnConfig]:
+    def single_turn_early(self) -> list[SingleTurnConfig] | None:
+        """Round one's single-turn shards when they are known before the plans - a target: they follow from
+        the prior yields, not from the paths the plans make - so they can run while the graph is built.
+        `round_one` then returns the same shards."""
+        return None if self.first is None else self._shards(self.first)
+
+    def _shards(self, request: sizing.Request) -> list[SingleTurnConfig]:
         shards = []
         for kind in sizing.KINDS:
             first, count = self.asked.samples.get(kind, 0), request.samples.get(kind, 0)
@@ -83,6 +89,10 @@ class SizingState:
                 shards.append(self.single_turn.model_copy(update={
                     **{k: (size if k == kind else 0) for k in sizing.KINDS}, "start": start,
                     "pairs": {kind: max(0, min(size, pairs_end - start))}}))
+        return shards
+
+    def _record(self, request: sizing.Request, basis: str) -> list[SingleTurnConfig]:
+        shards = self._shards(request)
         self.rounds.append({"round": len(self.rounds) + 1, "basis": basis, **request.model_dump()})
         self.asked = sizing.merged(self.asked, request)
         return shards

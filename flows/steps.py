@@ -6,6 +6,7 @@ result whose file has since been deleted is recomputed (`refresh_cache`) rather 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,28 @@ def run_single(task: Task, **parameters: Any) -> tuple[Any, str]:
     return result, state.name
 
 
-def run_shards(stage: str, task: Task, runner: Any, workspace: Workspace, shard_parameters: list[dict[str, Any]],
-               labels: list[str]) -> StageProgress:
-    """Submit one task per shard to `runner`, wait for all, and turn a budget stop into `BudgetStop`."""
+@dataclass
+class SubmittedStage:
+    """A stage's shard tasks, submitted to the runner and not yet waited for (`finish_shards`)."""
+
+    stage: str
+    bound: Task
+    parameters: list[dict[str, Any]]
+    labels: list[str]
+    futures: list[Any]
+
+
+def submit_shards(stage: str, task: Task, runner: Any, workspace: Workspace, shard_parameters: list[dict[str, Any]],
+                  labels: list[str]) -> SubmittedStage:
     bound = bind(task, workspace.results)
-    progress = wait_for_shards(stage, [runner.submit(bound, params) for params in shard_parameters])
+    return SubmittedStage(stage, bound, shard_parameters, labels, [runner.submit(bound, params) for params in shard_parameters])
+
+
+def finish_shards(submitted: SubmittedStage, runner: Any) -> StageProgress:
+    """Wait for all of a stage's shards, recompute those whose cached files are gone, and turn a budget
+    stop into `BudgetStop` (any other failure into one RuntimeError naming the first)."""
+    stage, bound, shard_parameters, labels = submitted.stage, submitted.bound, submitted.parameters, submitted.labels
+    progress = wait_for_shards(stage, submitted.futures)
     stale = [i for i, result in enumerate(progress.results) if result is not None and not files_present(result)]
     if stale:
         refreshed = wait_for_shards(stage, [runner.submit(bound.with_options(refresh_cache=True), shard_parameters[i])
@@ -87,6 +105,12 @@ def run_shards(stage: str, task: Task, runner: Any, workspace: Workspace, shard_
         index, error = progress.failures[0]
         raise RuntimeError(f"{stage}: {len(progress.failures)} shard(s) failed; first ({labels[index]}): {error!r}") from error
     return progress
+
+
+def run_shards(stage: str, task: Task, runner: Any, workspace: Workspace, shard_parameters: list[dict[str, Any]],
+               labels: list[str]) -> StageProgress:
+    """Submit one task per shard to `runner` and wait for all (`finish_shards`)."""
+    return finish_shards(submit_shards(stage, task, runner, workspace, shard_parameters, labels), runner)
 
 
 def bounded_shard_size(items: int, shard_size: int, max_shards: int) -> int:

@@ -64,16 +64,15 @@ def _check_settings(intakes: list[IntakeOutput], settings: IntakeSettings) -> No
 
 
 @stage_task("available")
-def available_task(intakes: list[IntakeOutput], dedup: DedupConfig, workspace: Workspace) -> dict[str, dict[str, int]]:
+def available_task(intakes: list[IntakeOutput], settings: IntakeSettings, workspace: Workspace) -> dict[str, dict[str, int]]:
     """SFT rows and pairs per category that would reach the mixture (the sizing rounds' measure), cached,
     and from the prepared shards' records only: no sample is read again to learn that nothing is short."""
-    from magnet_core.dataset.prepared import load_prepared, unrendered
+    from magnet_core.dataset.prepared import load_prepared
     from magnet_core.dataset.sizing import counts_of_records
 
-    if any(intake.settings.dedup != dedup for intake in intakes):
-        raise ValueError("prepared shards were keyed under another dedup config than the measure's")
+    _check_settings(intakes, settings)
     merged = load_prepared(Path(intake.ref.path) for intake in intakes)
     merged.spill.close()  # the measure reads no sample
-    sft, preference = counts_of_records(unrendered(merged.intake.trajectories, merged.raw_keys["trajectories"]),
-                                        unrendered(merged.intake.pairs, merged.raw_keys["pairs"]), dedup)
+    sft, preference = counts_of_records(merged.intake.trajectories, merged.intake.pairs, settings.dedup,
+                                        decontaminate=settings.decontamination.enabled)
     return {"sft": sft, "preference": preference}

@@ -15,7 +15,8 @@ in are never stored (no other sample could look them up), which keeps the LSH in
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from functools import lru_cache
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
@@ -60,12 +61,14 @@ def shingles(text: str, size: int) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class DedupKeys:
-    """What dedup compares of one sample: digests of its content and queries, and its query shingles."""
+    """What dedup compares of one sample: digests of its content and queries, its query shingles and their
+    MinHash signature (made here, where the sample is read - per shard, in parallel - not in the pass)."""
 
     content: bytes
     query: bytes | None  # queries + rejected side; None when the sample has no user text
     side: bytes  # a pair's rejected side (empty for trajectories)
     shingles: np.ndarray
+    signature: np.ndarray | None = None  # None when there are no shingles
 
 
 def _query(sample: Trajectory | PreferencePair) -> str:
@@ -88,8 +91,14 @@ def _content_key(sample: Trajectory | PreferencePair) -> str:
 def dedup_keys(sample: Trajectory | PreferencePair, config: DedupConfig) -> DedupKeys:
     query, side = _query(sample), _side_key(sample)
     query_key = hashlib.sha256(f"{query}\0{side}".encode()).digest() if query else None
-    return DedupKeys(content=bytes.fromhex(_content_key(sample)), query=query_key, side=side.encode(),
-                     shingles=shingles(query, config.shingle_size))
+    grams = shingles(query, config.shingle_size)
+    return DedupKeys(content=bytes.fromhex(_content_key(sample)), query=query_key, side=side.encode(), shingles=grams,
+                     signature=_hasher(config.num_perm).signature(grams) if grams.size else None)
+
+
+@lru_cache(maxsize=4)
+def _hasher(num_perm: int) -> MinHasher:
+    return MinHasher(num_perm)
 
 
 def _shared_bands(order: list[int], keys: Sequence[DedupKeys], config: DedupConfig) -> dict[int, list[int]]:
@@ -97,8 +106,8 @@ def _shared_bands(order: list[int], keys: Sequence[DedupKeys], config: DedupConf
     with_grams = [i for i in order if keys[i].shingles.size]
     if not with_grams:
         return {}
-    hasher, rows = MinHasher(config.num_perm), config.num_perm // config.bands
-    signatures = np.stack([hasher.signature(keys[i].shingles) for i in with_grams])
+    rows = config.num_perm // config.bands
+    signatures = np.stack([_signature_of(keys[i], config) for i in with_grams])
     shared: dict[int, list[int]] = {}
     for band in range(config.bands):
         part = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
@@ -110,14 +119,98 @@ def _shared_bands(order: list[int], keys: Sequence[DedupKeys], config: DedupConf
     return shared
 
 
+class _Shingles:
+    """The shingles of every sample that shares a band bucket, as small ints in one flat array, and which of
+    them are kept (by position in kept order). Templated queries put hundreds of samples in one bucket,
+    so a sample's candidates are gathered and compared in a few vectorised steps, not a call each: its
+    own shingles are marked in a table and the candidates' shingles looked up in it."""
+
+    def __init__(self, members: list[int], keys: Sequence[DedupKeys]) -> None:
+        sizes = np.array([keys[i].shingles.size for i in members], dtype=np.int64)
+        everything = np.concatenate([keys[i].shingles for i in members]) if members else np.zeros(0, np.uint64)
+        vocabulary, self.flat = np.unique(everything, return_inverse=True)
+        self.flat = self.flat.reshape(-1)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if members else sizes
+        self.span = {item: (int(start), int(size)) for item, start, size in zip(members, starts, sizes)}
+        self.mark = np.zeros(vocabulary.size, dtype=bool)
+        self.start = np.zeros(len(members), dtype=np.int64)  # by kept position
+        self.size = np.zeros(len(members), dtype=np.int64)
+        self.side = np.zeros(len(members), dtype=np.int64)
+        self.sides: dict[bytes, int] = {}
+        self.count = 0
+
+    def add(self, item: int, key: DedupKeys) -> None:
+        """`item` is kept: it becomes a candidate of the samples after it."""
+        self.start[self.count], self.size[self.count] = self.span[item]
+        self.side[self.count] = self.sides.setdefault(key.side, len(self.sides))
+        self.count += 1
+
+    def first_near(self, item: int, key: DedupKeys, candidates: list[int], threshold: float) -> tuple[int, float] | None:
+        """The first of `candidates` (kept positions, ascending) with `key`'s rejected side whose shingle
+        Jaccard with `item` reaches `threshold`, and that similarity."""
+        chosen = np.array(candidates, dtype=np.int64)
+        chosen = chosen[self.side[chosen] == self.sides.get(key.side, -1)]
+        if not chosen.size:
+            return None
+        sizes = self.size[chosen]
+        offsets = np.zeros(chosen.size, dtype=np.int64)
+        np.cumsum(sizes[:-1], out=offsets[1:])
+        values = self.flat[np.repeat(self.start[chosen] - offsets, sizes) + np.arange(offsets[-1] + sizes[-1])]
+        start, size = self.span[item]
+        mine = self.flat[start:start + size]
+        self.mark[mine] = True
+        common = np.add.reduceat(self.mark[values].astype(np.int64), offsets)
+        self.mark[mine] = False
+        similarity = common / (size + sizes - common)
+        over = np.flatnonzero(similarity >= threshold)
+        if not over.size:
+            return None
+        return int(chosen[over[0]]), float(similarity[over[0]])
+
+
+_REMEMBERED: OrderedDict[bytes, tuple[list[int], list[Drop]]] = OrderedDict()  # the last results, by input digest
+_REMEMBER = 2
+
+
+def _inputs_digest(ids: Sequence[str], keys: Sequence[DedupKeys], config: DedupConfig) -> bytes:
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    for sample_id, key in zip(ids, keys, strict=True):
+        for part in (sample_id.encode(), key.content, key.query or b"", key.side, key.shingles.tobytes()):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+    return digest.digest()
+
+
+def _signature_of(key: DedupKeys, config: DedupConfig) -> np.ndarray:
+    if key.signature is not None and key.signature.size == config.num_perm:
+        return key.signature
+    return _hasher(config.num_perm).signature(key.shingles)
+
+
 def deduplicate_keys(ids: Sequence[str], keys: Sequence[DedupKeys], config: DedupConfig) -> tuple[list[int], list[Drop]]:
-    """Indices kept (in id order) and dropped, with reasons; `ids[i]` and `keys[i]` describe item i."""
+    """Indices kept (in id order) and dropped, with reasons; `ids[i]` and `keys[i]` describe item i.
+
+    A pure function of its inputs, and the sizing measure and assembly ask it the same question when no
+    top-up round ran between them: the last results are remembered by a digest of the inputs (~1% of the pass)."""
+    digest = _inputs_digest(ids, keys, config)
+    if digest not in _REMEMBERED:
+        _REMEMBERED[digest] = _deduplicate(ids, keys, config)
+        while len(_REMEMBERED) > _REMEMBER:
+            _REMEMBERED.popitem(last=False)
+    _REMEMBERED.move_to_end(digest)
+    kept, drops = _REMEMBERED[digest]
+    return list(kept), list(drops)
+
+
+def _deduplicate(ids: Sequence[str], keys: Sequence[DedupKeys], config: DedupConfig) -> tuple[list[int], list[Drop]]:
     order = sorted(range(len(ids)), key=ids.__getitem__)
     bands = _shared_bands(order, keys, config)
     by_query: dict[bytes, str] = {}
     by_content: dict[bytes, str] = {}
     buckets: dict[int, list[int]] = defaultdict(list)
     kept: list[int] = []
+    shingles = _Shingles(list(bands), keys)  # only samples that share a bucket are ever compared
+    bucketed: list[int] = []  # position in `shingles` -> position in `kept`
     drops: list[Drop] = []
     for i in order:
         key = keys[i]
@@ -127,25 +220,21 @@ def deduplicate_keys(ids: Sequence[str], keys: Sequence[DedupKeys], config: Dedu
         if key.query is not None and key.query in by_query:
             drops.append((i, "duplicate_exact", f"same user queries as {by_query[key.query]}"))
             continue
-        match: tuple[int, float] | None = None
-        for k in sorted({k for band in bands.get(i, ()) for k in buckets.get(band, ())}):
-            other = keys[kept[k]]
-            if other.side != key.side:
-                continue
-            common = np.intersect1d(key.shingles, other.shingles, assume_unique=True).size
-            similarity = common / (key.shingles.size + other.shingles.size - common)
-            if similarity >= config.near_threshold:
-                match = (k, similarity)
-                break
+        mine = bands.get(i, ())
+        candidates = sorted({k for band in mine for k in buckets.get(band, ())})
+        match = shingles.first_near(i, key, candidates, config.near_threshold) if candidates else None
         if match is not None:
-            drops.append((i, "duplicate_near", f"query Jaccard {match[1]:.2f} with {ids[kept[match[0]]]}"))
+            drops.append((i, "duplicate_near", f"query Jaccard {match[1]:.2f} with {ids[kept[bucketed[match[0]]]]}"))
             continue
         by_content[key.content] = ids[i]
         if key.query is not None:
             by_query[key.query] = ids[i]
-        for band in bands.get(i, ()):
-            buckets[band].append(len(kept))
         kept.append(i)
+        if mine:
+            for band in mine:
+                buckets[band].append(shingles.count)
+            bucketed.append(len(kept) - 1)
+            shingles.add(i, key)
     return kept, drops
 
 

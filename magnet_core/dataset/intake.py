@@ -4,7 +4,8 @@ The version id needs a content hash of every input, and selection needs a record
 both are computed here as each batch streams past, so no more than one batch of samples is alive at a
 time. A sample is prepared exactly as the assemble stage always prepared it - accounting fields
 dropped (they never enter the data), the miss_func announcement rendered - before it is hashed for the
-order of validation, checked, keyed and spilled with its table row (made once). Upstream rejects are
+order of validation, checked, keyed and spilled, with its table row (made once) and the numbers the card
+counts of it (`stats.SampleFacts`) spilled apart from it, so writing the tables never reads a sample back. Upstream rejects are
 spilled as finished reject rows.
 """
 
@@ -14,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from magnet_core.dataset.config import AssembleConfig, DedupConfig
-from magnet_core.dataset.dedup import DedupKeys, dedup_keys
 from magnet_core.dataset.miss_func_rendering import render_pair, render_trajectory
 from magnet_core.dataset.records import ContaminationCheck, RejectRecord, SampleBatch, SampleRecord, checked_row, make_record
 from magnet_core.dataset.rows import preference_row, reject_row, sft_row
 from magnet_core.dataset.spill import Spill
+from magnet_core.dataset.stats import facts_of
 from magnet_core.dataset.text import content_hash
 
 # Accounting, not data: what a row cost depends on the cache (a hit costs 0) and on prices, so it never
@@ -53,25 +54,22 @@ def take_in(batches: Iterable[SampleBatch], config: AssembleConfig, spill: Spill
 
 
 def take_batch(intake: Intake, batch: SampleBatch, mode: str, dedup: DedupConfig, spill: Spill,
-               contamination_of: ContaminationCheck | None, raw_keys: dict[str, dict[int, DedupKeys]] | None = None) -> None:
-    """One batch into `intake`. `raw_keys` (kind -> record index -> keys), when given, gets the dedup keys
-    of each sample as it was before the miss_func rendering changed it: the sizing measure keys samples unrendered."""
+               contamination_of: ContaminationCheck | None) -> None:
+    """One batch into `intake`: each sample rendered (`mode`), hashed, checked, keyed and spilled."""
     kinds: tuple[tuple[str, list[SampleRecord], Callable, Callable, Iterable], ...] = (
         ("trajectories", intake.trajectories, lambda s: render_trajectory(s, mode), sft_row, batch.trajectories),
         ("pairs", intake.pairs, lambda s: render_pair(s, mode), preference_row, batch.pairs),
     )
     for kind, records, render, row_of, samples in kinds:
         for sample in samples:
-            original = sample
             sample = without_accounting(sample)
             digest = content_hash(sample.model_dump(mode="json"))
             intake.hashes[kind].append(digest)
             rendered = render(sample)
             row, invalid = checked_row(rendered, row_of)
-            if raw_keys is not None and rendered is not sample and dedup.enabled:
-                raw_keys.setdefault(kind, {})[len(records)] = dedup_keys(original, dedup)
-            records.append(make_record(rendered, spill.put((rendered, row)), invalid, dedup, contamination_of,
-                                       order_key=digest if rendered is sample else None))
+            sample_handle = spill.put(rendered)
+            records.append(make_record(rendered, spill.put((row, facts_of(rendered))), invalid, dedup, contamination_of,
+                                       order_key=digest if rendered is sample else None, sample_handle=sample_handle))
     for reject in batch.rejects:
         intake.hashes["rejects"].append(content_hash(reject.model_dump(mode="json")))
         intake.rejects.append(RejectRecord(stage=reject.stage, item_id=reject.item_id, reason=reject.reason,

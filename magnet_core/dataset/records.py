@@ -2,8 +2,8 @@
 
 Assembly reads its inputs one batch (shard) at a time. For every sample it computes, right away, all
 that validation, decontamination, dedup and the mixture will ask of it - id, category, validity,
-contamination verdict, dedup keys - and puts the sample itself, with its table row, in the spill
-(`spill.py`), keeping only its handle. Selection then runs on these records (a few hundred bytes each instead of ~24 KiB),
+contamination verdict, dedup keys - and puts the sample's table row (with the few numbers the card
+counts) and the sample itself in the spill (`spill.py`), keeping only their handles. Selection then runs on these records (a few hundred bytes each instead of ~24 KiB),
 and only the selected rows and the rejects are read back, one at a time, when the tables are written.
 """
 
@@ -33,7 +33,8 @@ class SampleBatch:
 
 @dataclass(frozen=True, slots=True)
 class SampleRecord:
-    """One input sample as selection sees it; `handle` finds the sample in the spill."""
+    """One input sample as selection sees it; `handle` finds its (row, facts) in the spill, `sample_handle`
+    the sample itself (read only for the BFCL export and for a sample that has no row)."""
 
     handle: int
     sample_id: str
@@ -44,11 +45,13 @@ class SampleRecord:
     keys: DedupKeys | None  # None when dedup is off
     offline: bool
     miss_func_rendered: bool
+    sample_handle: int = -1
 
 
 @dataclass(frozen=True, slots=True)
 class RejectRecord:
-    """A reject to write: `handle` is a finished reject row (`ready`, an upstream reject) or the sample."""
+    """A reject to write: `handle` is a finished reject row (`ready`, an upstream reject) or the sample's
+    (row, facts), whose row becomes the payload; `sample_handle` is the sample (for one without a row)."""
 
     stage: str
     item_id: str
@@ -56,6 +59,7 @@ class RejectRecord:
     detail: str
     handle: int
     ready: bool = False
+    sample_handle: int = -1
 
     @property
     def sort_key(self) -> tuple[str, str, str, str]:
@@ -74,7 +78,8 @@ def checked_row(sample: Trajectory | PreferencePair, row_of: Callable[[Any], dic
 
 
 def make_record(sample: Trajectory | PreferencePair, handle: int, invalid: Verdict | None, dedup: DedupConfig,
-                contamination_of: ContaminationCheck | None = None, order_key: str | None = None) -> SampleRecord:
+                contamination_of: ContaminationCheck | None = None, order_key: str | None = None,
+                sample_handle: int = -1) -> SampleRecord:
     """`invalid` comes from `checked_row`; `order_key` may be passed when the caller has already hashed the content."""
     return SampleRecord(
         handle=handle,
@@ -86,4 +91,5 @@ def make_record(sample: Trajectory | PreferencePair, handle: int, invalid: Verdi
         keys=dedup_keys(sample, dedup) if dedup.enabled else None,
         offline=bool(sample.metadata.get("offline", True)),
         miss_func_rendered=bool(sample.metadata.get("miss_func_rendering")),
+        sample_handle=sample_handle,
     )

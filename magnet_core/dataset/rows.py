@@ -127,6 +127,21 @@ def _payload_json(payload: dict[str, Any]) -> str:
         return dumps({"unserializable_payload": repr(scrub_secrets(payload))[:20_000], "error": str(error)})
 
 
+# The columns that hold JSON text: a payload made from a row embeds their text as is (it is strict JSON).
+_JSON_COLUMNS = frozenset({"messages", "tools", "metadata", "prompt", "chosen", "rejected"})
+
+
+def row_payload_json(row: dict[str, Any]) -> str:
+    """A removed sample's reject payload: `{"kind": ..., "row": <the row it would have had>}`.
+
+    The row was made (and scrubbed) when the sample was read, so the payload is composed from its text
+    rather than from the sample again; `trajectory_from_row` / `pair_from_row` restore the sample from it."""
+    kind = "preference_pair" if "chosen" in row else "trajectory"
+    plain = dumps({key: value for key, value in row.items() if key not in _JSON_COLUMNS})  # '{"id": ..., ...}'
+    embedded = "".join(f', "{key}": {value}' for key, value in row.items() if key in _JSON_COLUMNS)
+    return f'{{"kind": "{kind}", "row": {plain[:-1]}{embedded}}}}}'
+
+
 def sample_payload(sample: Trajectory | PreferencePair) -> dict[str, Any]:
     """The whole sample, so a removed row can be inspected or restored from the rejects table.
 

@@ -16,6 +16,7 @@ from magnet_core.dataset.dedup import deduplicate_keys
 from magnet_core.dataset.mixture import STAGE as MIXTURE_STAGE
 from magnet_core.dataset.mixture import select_mixture
 from magnet_core.dataset.records import RejectRecord, SampleRecord
+from magnet_core.gc_pause import cyclic_gc_paused
 
 ASSEMBLE_STAGE = "assemble"
 DECONTAMINATE_STAGE = "decontaminate"  # decontaminate.STAGE, not imported: that module loads the BFCL index code
@@ -30,7 +31,8 @@ class Selection:
 
 
 def _reject(record: SampleRecord, stage: str, reason: str, detail: str) -> RejectRecord:
-    return RejectRecord(stage=stage, item_id=record.sample_id, reason=reason, detail=detail, handle=record.handle)
+    return RejectRecord(stage=stage, item_id=record.sample_id, reason=reason, detail=detail, handle=record.handle,
+                        sample_handle=record.sample_handle)
 
 
 def validated(records: list[SampleRecord]) -> tuple[list[SampleRecord], list[RejectRecord]]:
@@ -64,6 +66,12 @@ def deduplicated(records: list[SampleRecord], config: DedupConfig) -> tuple[list
 
 def select(records: list[SampleRecord], *, decontaminate: bool, dedup: DedupConfig, mixture: MixtureTarget | None,
            seed: int) -> Selection:
+    with cyclic_gc_paused():  # tens of thousands of records and reject records: nothing cyclic to free
+        return _select(records, decontaminate, dedup, mixture, seed)
+
+
+def _select(records: list[SampleRecord], decontaminate: bool, dedup: DedupConfig, mixture: MixtureTarget | None,
+            seed: int) -> Selection:
     kept, invalid = validated(records)
     selection = Selection(kept=[])
     selection.rejects["validate"] = invalid

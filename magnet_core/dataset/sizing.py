@@ -149,29 +149,38 @@ def count_targets(counts: dict[str, int]) -> MixtureTarget:
     return MixtureTarget(mode="counts", targets={name: float(counts.get(name, 0)) for name in CATEGORIES})
 
 
-def available_counts(batches: Iterable[SampleBatch], dedup: DedupConfig) -> tuple[dict[str, int], dict[str, int]]:
-    """SFT rows and pairs per category that would reach the mixture: valid, then deduplicated the way the
-    assemble stage does (decontamination is left to assembly: it removes few, the margin covers them).
+def available_counts(batches: Iterable[SampleBatch], dedup: DedupConfig,
+                     mode: str = "prompting") -> tuple[dict[str, int], dict[str, int]]:
+    """SFT rows and pairs per category that would reach the mixture: rendered (`mode`, the miss_func
+    rendering), valid, then deduplicated the way the assemble stage does (decontamination is left to
+    assembly: it removes few, the margin covers them).
 
     `batches` (one per shard) are read one at a time: only each sample's compact record is kept."""
+    from magnet_core.dataset.miss_func_rendering import render_pair, render_trajectory
     from magnet_core.dataset.records import checked_row, make_record
     from magnet_core.dataset.rows import preference_row, sft_row
 
     trajectories, pairs = [], []
     for batch in batches:
-        trajectories += (make_record(t, -1, checked_row(t, sft_row)[1], dedup) for t in batch.trajectories)
-        pairs += (make_record(p, -1, checked_row(p, preference_row)[1], dedup) for p in batch.pairs)
+        for t in batch.trajectories:
+            t = render_trajectory(t, mode)
+            trajectories.append(make_record(t, -1, checked_row(t, sft_row)[1], dedup))
+        for p in batch.pairs:
+            p = render_pair(p, mode)
+            pairs.append(make_record(p, -1, checked_row(p, preference_row)[1], dedup))
         del batch
     return counts_of_records(trajectories, pairs, dedup)
 
 
-def counts_of_records(trajectories: list[SampleRecord], pairs: list[SampleRecord],
-                      dedup: DedupConfig) -> tuple[dict[str, int], dict[str, int]]:
-    """`available_counts` on records already made (prepared shards: no sample is read again)."""
+def counts_of_records(trajectories: list[SampleRecord], pairs: list[SampleRecord], dedup: DedupConfig, *,
+                      decontaminate: bool = False) -> tuple[dict[str, int], dict[str, int]]:
+    """`available_counts` on records already made (prepared shards: no sample is read again): the assemble
+    stage's selection up to the mixture (validation, the records' decontamination verdicts, dedup), so
+    when no round follows, assembly finds that selection already made (`dedup.deduplicate_keys` remembers)."""
     from collections import Counter
 
-    from magnet_core.dataset.selection import deduplicated, validated
+    from magnet_core.dataset.selection import select
 
-    kept_t, _ = deduplicated(validated(trajectories)[0], dedup)
-    kept_p, _ = deduplicated(validated(pairs)[0], dedup)
-    return dict(Counter(r.category for r in kept_t)), dict(Counter(r.category for r in kept_p))
+    counted = [select(records, decontaminate=decontaminate, dedup=dedup, mixture=None, seed=0).kept
+               for records in (trajectories, pairs)]
+    return dict(Counter(r.category for r in counted[0])), dict(Counter(r.category for r in counted[1]))

@@ -6,8 +6,9 @@ returned as is, without rewriting a byte.
 
 Memory stays flat in the dataset's size: inputs arrive as batches (one shard each) and are read once
 (`intake.py`: hashed, recorded, spilled to a temporary file), selection runs on compact records
-(`selection.py`), and the tables stream the chosen rows back from the spill one at a time, the stats,
-plots and BFCL export gathered from the same read. The bytes written are those of the in-memory pipeline this replaced.
+(`selection.py`), and the tables stream the chosen rows back from the spill one at a time, the stats
+and plots gathered from the same read (each row's facts, `stats.SampleFacts`). A removed sample's reject
+payload is the row it would have had, so writing the tables unpickles no sample (only the BFCL export does). The bytes written are those of the in-memory pipeline this replaced.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ from magnet_core.dataset.miss_func_rendering import DESCRIPTIONS as RENDERING_DE
 from magnet_core.dataset.parquet_io import MANIFEST, atomic_version_dir, is_version_dir, read_manifest, write_json, write_table
 from magnet_core.dataset.plots import write_plots
 from magnet_core.dataset.records import ContaminationCheck, RejectRecord, SampleBatch, SampleRecord
-from magnet_core.dataset.rows import reject_row, sample_payload
+from magnet_core.dataset.rows import reject_row, row_payload_json, sample_payload
 from magnet_core.dataset.selection import STEPS, Selection, select
 from magnet_core.dataset.spill import Spill, SpillSet
 from magnet_core.dataset.stats import Figures, multi_turn_shape
 from magnet_core.dataset.text import content_hash
 from magnet_core.domain import PreferencePair, Reject, Trajectory
+from magnet_core.gc_pause import cyclic_gc_paused
 
 __all__ = ["ACCOUNTING_KEYS", "SampleBatch", "assemble_batches", "assemble_intake", "bfcl_fingerprint", "contamination_check", "assemble_dataset", "without_accounting"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a removed sample's reject payload is the row it would have had
 WriteHook = Callable[[str], None]
 
 
@@ -100,7 +102,8 @@ def assemble_intake(intake: Intake, spill: Spill | SpillSet, config: AssembleCon
     final = Path(config.root) / version_id
     if is_version_dir(final):
         return version_from_manifest(final, read_manifest(final), reused=True)
-    return _write(spill, intake, config, version_id, index_info, on_write_step or (lambda name: None))
+    with cyclic_gc_paused():  # rows stream through and are freed by reference counting
+        return _write(spill, intake, config, version_id, index_info, on_write_step or (lambda name: None))
 
 
 def contamination_check(config: AssembleConfig) -> tuple[ContaminationCheck | None, dict[str, Any]]:
@@ -122,12 +125,15 @@ def _selections(intake: Intake, config: AssembleConfig) -> tuple[Selection, Sele
             select(intake.pairs, mixture=config.preference_mixture, **common))
 
 
-def _rows(spill: Spill | SpillSet, records: list[SampleRecord], *observers: Callable[[Any], None]) -> Iterator[dict[str, Any]]:
-    """The kept rows as made at intake, in record order; each sample is shown to `observers` on the way."""
+def _rows(spill: Spill | SpillSet, records: list[SampleRecord], figures: Figures,
+          bfcl: BfclExport | None = None) -> Iterator[dict[str, Any]]:
+    """The kept rows as made at intake, in record order; their facts go to `figures` on the way (and the
+    sample itself, read back only then, to the BFCL export)."""
     for record in records:
-        sample, row = spill.get(record.handle)
-        for observe in observers:
-            observe(sample)
+        row, facts = spill.get(record.handle)
+        figures.add(facts)
+        if bfcl is not None:
+            bfcl.add(spill.get(record.sample_handle))
         yield row
 
 
@@ -135,8 +141,12 @@ def _reject_rows(spill: Spill | SpillSet, rejects: list[RejectRecord]) -> Iterat
     for r in rejects:
         if r.ready:
             yield spill.get(r.handle)
-        else:
-            payload = sample_payload(spill.get(r.handle)[0])
+            continue
+        row = spill.get(r.handle)[0]
+        if row is not None:
+            yield {"stage": r.stage, "item_id": r.item_id, "reason": r.reason, "detail": r.detail, "payload": row_payload_json(row)}
+        else:  # a sample that could not have a row (unknown category, unstorable value): dumped as it is
+            payload = sample_payload(spill.get(r.sample_handle))
             yield reject_row(Reject(stage=r.stage, item_id=r.item_id, reason=r.reason, detail=r.detail, payload=payload))
 
 
@@ -148,10 +158,9 @@ def _write(spill: Spill | SpillSet, intake: Intake, config: AssembleConfig, vers
     figures = Figures()  # gathered while the tables are written: one read of each kept sample
     with atomic_version_dir(Path(config.root), version_id) as tmp, BfclExport(tmp) if config.export_bfcl else nullcontext() as bfcl:
         write_options = {"row_group_size": config.row_group_size, "rows_per_file": config.rows_per_file}
-        sft_observers = (figures.add, bfcl.add) if bfcl is not None else (figures.add,)
-        files = {"sft": write_table(tmp, "sft", _rows(spill, sft.kept, *sft_observers), count=len(sft.kept), **write_options)}
+        files = {"sft": write_table(tmp, "sft", _rows(spill, sft.kept, figures, bfcl), count=len(sft.kept), **write_options)}
         step("sft")
-        files["preference"] = write_table(tmp, "preference", _rows(spill, preference.kept, figures.add), count=len(preference.kept),
+        files["preference"] = write_table(tmp, "preference", _rows(spill, preference.kept, figures), count=len(preference.kept),
                                           **write_options)
         step("preference")
         files["rejects"] = write_table(tmp, "rejects", _reject_rows(spill, all_rejects), count=len(all_rejects), **write_options)

@@ -1,8 +1,9 @@
 """Figures the dataset card and `magnet inspect` report, computed from the kept samples.
 
-Assembly streams the kept samples back from its spill one at a time (a dataset's samples are never all
-in memory) and hands each to `Figures.add` as its row is written, so the figures, the plots and the
-table come out of one read; `Figures` keeps only the numbers.
+Each sample's few numbers (`SampleFacts`) are taken where the sample is read once - at intake, per shard,
+in whichever process prepared it - and spilled beside its row. Assembly streams the kept rows back with
+their facts and hands each to `Figures.add` as the row is written: the figures and plots come out of
+that one read, and writing a table never unpickles a sample. `Figures` keeps only the numbers.
 """
 
 from __future__ import annotations
@@ -49,18 +50,52 @@ def _cost(metadata: dict[str, Any]) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class SampleFacts:
+    """What `Figures` counts of one sample (`facts_of`); the per-turn numbers are empty for a pair."""
+
+    pair: bool
+    category: str
+    cost: float
+    offline: bool
+    simulated: bool
+    source_pool: str
+    models: tuple[tuple[str, str], ...]
+    prompt_versions: tuple[tuple[str, str], ...]
+    turns: int = 0
+    calls: int = 0
+    calls_per_turn: tuple[int, ...] = ()
+    node_operations: tuple[str, ...] = ()
+
+
+def _pairs_of(value: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((str(key), str(item)) for key, item in (value or {}).items())
+
+
+def facts_of(sample: Trajectory | PreferencePair) -> SampleFacts:
+    metadata = sample.metadata
+    common = {"category": str(metadata.get("category")), "cost": _cost(metadata), "offline": bool(metadata.get("offline", True)),
+              "source_pool": str(metadata.get("source_pool", "unknown")), "models": _pairs_of(metadata.get("models")),
+              "prompt_versions": _pairs_of(metadata.get("prompt_versions"))}
+    if isinstance(sample, PreferencePair):
+        return SampleFacts(pair=True, simulated=False, **common)
+    return SampleFacts(pair=False, simulated=bool(metadata.get("simulated")), turns=turns_of(sample),
+                       calls=len(sample.assistant_calls), calls_per_turn=tuple(calls_per_turn_of(sample)),
+                       node_operations=tuple(node_operations_of(sample)), **common)
+
+
 @dataclass
 class _Provenance:
     pools: Counter = field(default_factory=Counter)
     models: dict[str, set[str]] = field(default_factory=dict)
     prompts: dict[str, set[str]] = field(default_factory=dict)
 
-    def add(self, sample: Trajectory | PreferencePair) -> None:
-        self.pools[str(sample.metadata.get("source_pool", "unknown"))] += 1
-        for role, model in (sample.metadata.get("models") or {}).items():
-            self.models.setdefault(str(role), set()).add(str(model))
-        for role, version in (sample.metadata.get("prompt_versions") or {}).items():
-            self.prompts.setdefault(str(role), set()).add(str(version))
+    def add(self, facts: SampleFacts) -> None:
+        self.pools[facts.source_pool] += 1
+        for role, model in facts.models:
+            self.models.setdefault(role, set()).add(model)
+        for role, version in facts.prompt_versions:
+            self.prompts.setdefault(role, set()).add(version)
 
     def report(self) -> dict[str, Any]:
         return {
@@ -102,26 +137,26 @@ class Figures:
     simulated: int = 0
     provenance: _Provenance = field(default_factory=_Provenance)
 
-    def add(self, sample: Trajectory | PreferencePair) -> None:
-        if isinstance(sample, PreferencePair):
-            self.pair_categories[str(sample.metadata.get("category"))] += 1
-            self.pair_costs.append(_cost(sample.metadata))
+    def add(self, facts: SampleFacts) -> None:
+        if facts.pair:
+            self.pair_categories[facts.category] += 1
+            self.pair_costs.append(facts.cost)
         else:
-            self._add_trajectory(sample)
-        self.offline += bool(sample.metadata.get("offline", True))
-        self.provenance.add(sample)
+            self._add_trajectory(facts)
+        self.offline += facts.offline
+        self.provenance.add(facts)
 
-    def _add_trajectory(self, t: Trajectory) -> None:
-        self.turns.append(turns_of(t))
-        self.calls_per_sample.append(len(t.assistant_calls))
-        self.calls_per_turn += calls_per_turn_of(t)
-        self.node_operations.update(node_operations_of(t))
-        self.categories[str(t.metadata.get("category"))] += 1
-        if t.metadata.get("category") == "multi_turn":
-            self.multi_turns.append(self.turns[-1])
-            self.multi_calls.append(self.calls_per_sample[-1])
-        self.costs.append(_cost(t.metadata))
-        self.simulated += bool(t.metadata.get("simulated"))
+    def _add_trajectory(self, facts: SampleFacts) -> None:
+        self.turns.append(facts.turns)
+        self.calls_per_sample.append(facts.calls)
+        self.calls_per_turn += facts.calls_per_turn
+        self.node_operations.update(facts.node_operations)
+        self.categories[facts.category] += 1
+        if facts.category == "multi_turn":
+            self.multi_turns.append(facts.turns)
+            self.multi_calls.append(facts.calls)
+        self.costs.append(facts.cost)
+        self.simulated += facts.simulated
 
     def stats(self) -> dict[str, Any]:
         costs = self.costs + self.pair_costs

@@ -21,7 +21,7 @@ from magnet_core.graph.candidates import generate_candidates
 from magnet_core.graph.dependency_graph import DependencyGraph
 from magnet_core.graph.edges import DependencyEdge
 from magnet_core.graph.features import spec_features, spec_lexicon
-from magnet_core.graph.gc_pause import cyclic_gc_paused
+from magnet_core.gc_pause import cyclic_gc_paused
 from magnet_core.graph.heuristic_judge import HeuristicJudge
 from magnet_core.graph.operations import PlanDraft, add_premises, draft_from_path, insert, merge, split
 from magnet_core.graph.premise_rules import required_premises

@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 
 from magnet_core.domain.plans import FunctionSignaturePath
-from magnet_core.graph.gc_pause import cyclic_gc_paused
+from magnet_core.gc_pause import cyclic_gc_paused
 
 
 def derived_rng(seed: int, *parts: object) -> random.Random:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from magnet_core.dataset.intake import without_accounting
+from magnet_core.dataset.rows import trajectory_from_row
+
 from magnet_core.dataset.bfcl_index import bfcl_data_dir, load_index
 from magnet_core.dataset.config import DecontamConfig
 from magnet_core.dataset.decontaminate import decontaminate
@@ -42,7 +45,8 @@ def test_planted_bfcl_question_and_call_sequences_are_removed(build, make_config
     assert rejects["mt-planted-calls"]["reason"] == "bfcl_call_sequence"
     assert rejects["single-planted"]["reason"] == "bfcl_call_sequence" and "simple_python_0" in rejects["single-planted"]["detail"]
     payload = json.loads(rejects["mt-planted-q"]["payload"])
-    assert payload["sample"]["trajectory_id"] == "mt-planted-q"  # the removed sample is kept whole
+    assert payload["kind"] == "trajectory"  # the removed sample is kept whole, as the row it would have had
+    assert trajectory_from_row(payload["row"]) == without_accounting(planted_question)  # restorable as it was stored
     assert version.rejects_by_reason["decontaminate/bfcl_question_overlap"] == 1
     assert version.rejects_by_reason["decontaminate/bfcl_call_sequence"] == 2
 

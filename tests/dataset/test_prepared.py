@@ -4,7 +4,7 @@ assemble to the very bytes of the in-process intake, and the sizing measure read
 from __future__ import annotations
 
 from magnet_core.dataset import sizing
-from magnet_core.dataset.prepared import load_prepared, prepare_shard, unrendered
+from magnet_core.dataset.prepared import load_prepared, prepare_shard
 from magnet_core.dataset.records import SampleBatch
 from magnet_core.dataset.stage import assemble_batches, assemble_intake, contamination_check
 from tests.dataset.test_streaming import _files, _in_batches, _inputs
@@ -41,7 +41,6 @@ def test_sizing_measure_from_prepared_records_matches_the_sample_measure(build, 
     config = make_config()
     merged = load_prepared(_prepare_all(batches, config, tmp_path / "shards"))
     merged.spill.close()
-    measured = sizing.counts_of_records(unrendered(merged.intake.trajectories, merged.raw_keys["trajectories"]),
-                                        unrendered(merged.intake.pairs, merged.raw_keys["pairs"]), config.dedup)
-    assert measured == sizing.available_counts(batches, config.dedup)
+    measured = sizing.counts_of_records(merged.intake.trajectories, merged.intake.pairs, config.dedup)
+    assert measured == sizing.available_counts(batches, config.dedup, config.miss_func_rendering)
     assert measured[0]["multi_turn"] == 12 + 1

@@ -10,7 +10,7 @@ from magnet_core.dataset import sizing
 from magnet_core.dataset.records import SampleBatch
 from magnet_core.dataset.spill import Spill
 from magnet_core.dataset.stage import assemble_batches, assemble_dataset
-from magnet_core.domain import FunctionCall, Reject
+from magnet_core.domain import FunctionCall, Reject, Trajectory
 
 
 def _inputs(build):
@@ -87,8 +87,8 @@ def test_assembly_holds_one_batch_of_samples_and_reads_back_one_row_at_a_time(bu
 
     def counting_get(self, handle):
         item = get(self, handle)
-        if isinstance(item, tuple):  # (sample, row); upstream reject rows are plain dicts
-            read_back.add(item[0])
+        if isinstance(item, Trajectory):  # read back for the BFCL export; rows come back as (row, facts)
+            read_back.add(item)
             peak["read_back"] = max(peak["read_back"], read_back.alive())
         return item
 

@@ -120,7 +120,7 @@ def test_card_plots_inspect_and_no_secret_on_disk(build, make_config, monkeypatc
     stored = {t.trajectory_id: t for t in read_trajectories(version.path)}
     stored_meta = stored["leaky-meta"].metadata if "leaky-meta" in stored else None
     if stored_meta is None:
-        stored_meta = next(__import__("json").loads(r["payload"])["sample"]["metadata"] for r in read_rejects(version.path) if r["item_id"] == "leaky-meta")
+        stored_meta = next(__import__("json").loads(r["payload"])["row"]["metadata"] for r in read_rejects(version.path) if r["item_id"] == "leaky-meta")
     assert stored_meta["api_key"] == "[redacted]"
     assert stored_meta["initial_state"]["TwitterAPI"]["password"] == "alice-backend-pw"  # environment data stays exact
 

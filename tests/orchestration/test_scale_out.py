@@ -93,6 +93,9 @@ def test_small_kinds_starting_together_share_a_shard_with_the_same_samples(bfcl_
 
 
 def test_dask_workers_report_to_the_flows_api_and_start_no_server(prefect_harness):
+    """...and run without the dashboard's diagnostics (profiler, fast monitors), which cost shards CPU;
+    the flow's own Dask config is as it was once the runner closes."""
+    import dask
     from prefect import flow, task
 
     from flows.runners import build_task_runner
@@ -102,8 +105,12 @@ def test_dask_workers_report_to_the_flows_api_and_start_no_server(prefect_harnes
         from prefect.server.api.server import SubprocessASGIServer
         from prefect.settings import PREFECT_API_URL
 
+        import dask
+
         return {"pid": os.getpid(), "api": PREFECT_API_URL.value(),
-                "servers": sum(bool(s.running) for s in SubprocessASGIServer._instances.values())}
+                "servers": sum(bool(s.running) for s in SubprocessASGIServer._instances.values()),
+                "profiler": dask.config.get("distributed.worker.profile.enabled"),
+                "monitor": dask.config.get("distributed.admin.system-monitor.interval")}
 
     @flow
     def probe() -> list[dict]:
@@ -114,6 +121,9 @@ def test_dask_workers_report_to_the_flows_api_and_start_no_server(prefect_harnes
     assert all(r["pid"] != os.getpid() for r in reports), "tasks ran in worker processes"
     assert {r["api"] for r in reports} == {prefect_harness}, "workers report to the flow's API"
     assert all(r["servers"] == 0 for r in reports), "no worker started a temporary server"
+    assert {(r["profiler"], r["monitor"]) for r in reports} == {(False, "5s")}
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # the flow's config is restored...
+    assert dask.config.get("distributed.comm.timeouts.connect")  # ...whole
 
 
 def test_dask_workers_keep_one_api_client_and_settings_and_every_task_run_is_recorded(prefect_harness):
