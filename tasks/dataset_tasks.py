@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from magnet_core.dataset.config import AssembleConfig, DatasetVersion, DedupConfig
+from magnet_core.dataset.config import AssembleConfig, DatasetVersion
 from tasks.intake_tasks import IntakeOutput, IntakeSettings
 from tasks.options import stage_task
 from tasks.refs import ArtifactRef, ref_for_existing

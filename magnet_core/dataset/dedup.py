@@ -15,8 +15,8 @@ in are never stored (no other sample could look them up), which keeps the LSH in
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from collections import OrderedDict, defaultdict
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
@@ -174,8 +174,8 @@ _REMEMBER = 2
 
 def _inputs_digest(ids: Sequence[str], keys: Sequence[DedupKeys], config: DedupConfig) -> bytes:
     digest = hashlib.sha256(config.model_dump_json().encode())
-    for sample_id, key in zip(ids, keys, strict=True):
-        for part in (sample_id.encode(), key.content, key.query or b"", key.side, key.shingles.tobytes()):
+    for item_id, key in zip(ids, keys, strict=True):
+        for part in (item_id.encode(), key.content, key.query or b"", key.side, key.shingles.tobytes()):
             digest.update(len(part).to_bytes(8, "little"))
             digest.update(part)
     return digest.digest()

@@ -5,8 +5,8 @@ both are computed here as each batch streams past, so no more than one batch of 
 time. A sample is prepared exactly as the assemble stage always prepared it - accounting fields
 dropped (they never enter the data), the miss_func announcement rendered - before it is hashed for the
 order of validation, checked, keyed and spilled, with its table row (made once) and the numbers the card
-counts of it (`stats.SampleFacts`) spilled apart from it, so writing the tables never reads a sample back. Upstream rejects are
-spilled as finished reject rows.
+counts of it (`stats.SampleFacts`) spilled apart from it, so writing the tables never reads a sample back.
+Upstream rejects are spilled as finished reject rows.
 """
 
 from __future__ import annotations

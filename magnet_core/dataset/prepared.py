@@ -95,4 +95,3 @@ def _merge(merged: Merged, directory: Path) -> None:
     for kind, hashes in shard.intake.hashes.items():
         merged.intake.hashes[kind] += hashes
     merged.index_info = merged.index_info or shard.index_info
-

@@ -3,8 +3,9 @@
 Assembly reads its inputs one batch (shard) at a time. For every sample it computes, right away, all
 that validation, decontamination, dedup and the mixture will ask of it - id, category, validity,
 contamination verdict, dedup keys - and puts the sample's table row (with the few numbers the card
-counts) and the sample itself in the spill (`spill.py`), keeping only their handles. Selection then runs on these records (a few hundred bytes each instead of ~24 KiB),
-and only the selected rows and the rejects are read back, one at a time, when the tables are written.
+counts) and the sample itself in the spill (`spill.py`), keeping only their handles. Selection then runs
+on these records (a few hundred bytes each instead of ~24 KiB), and only the selected rows and the
+rejects are read back, one at a time, when the tables are written.
 """
 
 from __future__ import annotations

@@ -108,13 +108,12 @@ def preference_row(pair: PreferencePair) -> dict[str, Any]:
 
 
 def reject_row(reject: Reject) -> dict[str, Any]:
-    return {
-        "stage": reject.stage,
-        "item_id": reject.item_id,
-        "reason": reject.reason,
-        "detail": reject.detail,
-        "payload": _payload_json(reject.payload),
-    }
+    return reject_columns(reject.stage, reject.item_id, reject.reason, reject.detail, _payload_json(reject.payload))
+
+
+def reject_columns(stage: str, item_id: str, reason: str, detail: str, payload_json: str) -> dict[str, Any]:
+    """A rejects-table row whose payload is already JSON text (`reject_row`, `row_payload_json`)."""
+    return {"stage": stage, "item_id": item_id, "reason": reason, "detail": detail, "payload": payload_json}
 
 
 def _payload_json(payload: dict[str, Any]) -> str:

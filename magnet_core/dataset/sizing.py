@@ -155,21 +155,17 @@ def available_counts(batches: Iterable[SampleBatch], dedup: DedupConfig,
     rendering), valid, then deduplicated the way the assemble stage does (decontamination is left to
     assembly: it removes few, the margin covers them).
 
-    `batches` (one per shard) are read one at a time: only each sample's compact record is kept."""
-    from magnet_core.dataset.miss_func_rendering import render_pair, render_trajectory
-    from magnet_core.dataset.records import checked_row, make_record
-    from magnet_core.dataset.rows import preference_row, sft_row
+    `batches` (one per shard) are read one at a time by assembly's own per-sample pass (`intake.take_batch`):
+    only each sample's compact record is kept, the samples go to a temporary spill."""
+    from magnet_core.dataset.intake import Intake, take_batch
+    from magnet_core.dataset.spill import Spill
 
-    trajectories, pairs = [], []
-    for batch in batches:
-        for t in batch.trajectories:
-            t = render_trajectory(t, mode)
-            trajectories.append(make_record(t, -1, checked_row(t, sft_row)[1], dedup))
-        for p in batch.pairs:
-            p = render_pair(p, mode)
-            pairs.append(make_record(p, -1, checked_row(p, preference_row)[1], dedup))
-        del batch
-    return counts_of_records(trajectories, pairs, dedup)
+    intake = Intake()
+    with Spill() as spill:
+        for batch in batches:
+            take_batch(intake, batch, mode, dedup, spill, None)
+            del batch
+    return counts_of_records(intake.trajectories, intake.pairs, dedup)
 
 
 def counts_of_records(trajectories: list[SampleRecord], pairs: list[SampleRecord], dedup: DedupConfig, *,

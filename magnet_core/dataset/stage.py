@@ -8,7 +8,8 @@ Memory stays flat in the dataset's size: inputs arrive as batches (one shard eac
 (`intake.py`: hashed, recorded, spilled to a temporary file), selection runs on compact records
 (`selection.py`), and the tables stream the chosen rows back from the spill one at a time, the stats
 and plots gathered from the same read (each row's facts, `stats.SampleFacts`). A removed sample's reject
-payload is the row it would have had, so writing the tables unpickles no sample (only the BFCL export does). The bytes written are those of the in-memory pipeline this replaced.
+payload is the row it would have had, so writing the tables unpickles no sample (only the BFCL export
+does). The bytes written are those of the in-memory pipeline this replaced.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from magnet_core.dataset.miss_func_rendering import DESCRIPTIONS as RENDERING_DE
 from magnet_core.dataset.parquet_io import MANIFEST, atomic_version_dir, is_version_dir, read_manifest, write_json, write_table
 from magnet_core.dataset.plots import write_plots
 from magnet_core.dataset.records import ContaminationCheck, RejectRecord, SampleBatch, SampleRecord
-from magnet_core.dataset.rows import reject_row, row_payload_json, sample_payload
+from magnet_core.dataset.rows import reject_columns, reject_row, row_payload_json, sample_payload
 from magnet_core.dataset.selection import STEPS, Selection, select
 from magnet_core.dataset.spill import Spill, SpillSet
 from magnet_core.dataset.stats import Figures, multi_turn_shape
@@ -144,7 +145,7 @@ def _reject_rows(spill: Spill | SpillSet, rejects: list[RejectRecord]) -> Iterat
             continue
         row = spill.get(r.handle)[0]
         if row is not None:
-            yield {"stage": r.stage, "item_id": r.item_id, "reason": r.reason, "detail": r.detail, "payload": row_payload_json(row)}
+            yield reject_columns(r.stage, r.item_id, r.reason, r.detail, row_payload_json(row))
         else:  # a sample that could not have a row (unknown category, unstorable value): dumped as it is
             payload = sample_payload(spill.get(r.sample_handle))
             yield reject_row(Reject(stage=r.stage, item_id=r.item_id, reason=r.reason, detail=r.detail, payload=payload))

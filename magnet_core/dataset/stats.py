@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from magnet_core.dataset.text import turn_calls
 from magnet_core.domain import PreferencePair, Trajectory
